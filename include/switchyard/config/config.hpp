@@ -1,0 +1,121 @@
+// Gateway configuration: the YAML file (see examples/switchyard.yaml, every knob commented)
+// loaded into plain, immutable structs once at start-up.
+// Thread safety: a loaded Config is immutable and shared read-only by all threads.
+// Failure: loading throws ConfigError naming the file, line and key (exceptions are fine
+// at start-up; nothing on the request path throws).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace switchyard {
+
+// An upstream base URL split into what the HTTP client needs.
+struct Url {
+    bool tls = false;
+    std::string host;
+    uint16_t port = 0;
+    std::string path;  // base path without trailing '/', e.g. "/v1"
+
+    // Accepts http:// and https:// URLs; returns nullopt for anything else.
+    static std::optional<Url> parse(std::string_view text);
+    std::string host_header() const;  // "host" or "host:port" when not the default port
+};
+
+enum class ProviderKind {
+    kOpenAI,            // api.openai.com and anything speaking its API with a key
+    kAnthropic,         // Anthropic Messages API
+    kOpenAICompatible,  // local servers: Ollama /v1, llama.cpp server, vLLM (key optional)
+};
+std::string_view to_string(ProviderKind kind);
+
+struct ModelPrice {
+    double input_per_1m_usd = 0;
+    double output_per_1m_usd = 0;
+};
+
+struct ModelConfig {
+    std::string name;  // public name clients send as `model`
+    ProviderKind provider = ProviderKind::kOpenAI;
+    std::string provider_name;   // as written in the config (e.g. "ollama"), for metrics
+    std::string upstream_model;  // id sent to the provider
+    std::string base_url;
+    Url url;
+    std::string api_key_env;  // name of the env var holding the key; empty = no key
+    int64_t context_window = 0;
+    int64_t max_output_tokens = 0;  // 0 = provider default
+    int64_t default_max_tokens = 4096;  // sent to Anthropic when the request has none
+    std::vector<std::string> capabilities;
+    ModelPrice price;
+    bool local = false;
+    std::vector<std::pair<std::string, std::string>> headers;  // extra upstream headers
+
+    bool has_capability(std::string_view cap) const;
+};
+
+struct ServerConfig {
+    std::string host = "127.0.0.1";
+    uint16_t port = 8080;
+    int threads = 0;  // 0 = one per core
+    uint64_t max_body_bytes = 10 * 1024 * 1024;
+    uint32_t max_header_bytes = 16 * 1024;
+    int64_t request_timeout_ms = 30'000;  // to receive one whole request
+    int64_t idle_timeout_ms = 60'000;     // keep-alive idle between requests
+    int64_t shutdown_grace_ms = 10'000;   // in-flight requests get this long on SIGTERM
+    uint32_t max_connections = 10'000;
+};
+
+struct UpstreamConfig {
+    int64_t connect_timeout_ms = 5'000;
+    int64_t first_byte_timeout_ms = 60'000;
+    int64_t between_chunks_timeout_ms = 30'000;
+    int64_t total_timeout_ms = 300'000;
+    uint32_t max_idle_connections_per_host = 64;  // per thread
+    uint64_t max_response_bytes = 64 * 1024 * 1024;
+    std::string ca_file;   // extra CA bundle (PEM); empty = system trust store only
+    bool verify_tls = true;
+};
+
+struct LoggingConfig {
+    std::string level = "info";  // trace, debug, info, warn, error
+    std::string format = "text";  // text or json
+};
+
+struct Config {
+    std::string source;  // file path, or "<embedded>"
+    ServerConfig server;
+    UpstreamConfig upstream;
+    LoggingConfig logging;
+    std::vector<ModelConfig> models;
+
+    const ModelConfig* find_model(std::string_view name) const;
+};
+
+class ConfigError : public std::runtime_error {
+public:
+    ConfigError(const std::string& file, int line, const std::string& key,
+                const std::string& message);
+    const std::string& file() const { return file_; }
+    int line() const { return line_; }
+    const std::string& key() const { return key_; }
+
+private:
+    std::string file_;
+    int line_;
+    std::string key_;
+};
+
+// Loads and validates a YAML config. `${VAR}` and `${VAR:-default}` in string values are
+// replaced from the environment.
+Config load_config_file(const std::string& path);
+Config load_config_string(const std::string& yaml, const std::string& source_name);
+// The built-in default config (the text of examples/switchyard.yaml, embedded at build).
+Config default_config();
+std::string_view default_config_yaml();
+
+}  // namespace switchyard

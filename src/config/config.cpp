@@ -1,0 +1,418 @@
+// YAML config loading and validation (see config.hpp). Every error names file, line, key.
+#include "switchyard/config/config.hpp"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <initializer_list>
+#include <set>
+#include <sstream>
+
+namespace switchyard {
+
+extern const char* const kEmbeddedDefaultConfig;  // generated from examples/switchyard.yaml
+
+std::optional<Url> Url::parse(std::string_view text) {
+    Url url;
+    if (text.starts_with("https://")) {
+        url.tls = true;
+        text.remove_prefix(8);
+    } else if (text.starts_with("http://")) {
+        text.remove_prefix(7);
+    } else {
+        return std::nullopt;
+    }
+    const size_t slash = text.find('/');
+    std::string_view authority = text.substr(0, slash);
+    std::string_view path = slash == std::string_view::npos ? "" : text.substr(slash);
+    while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+    url.path.assign(path);
+    if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
+    std::string_view host = authority;
+    std::string_view port;
+    if (authority.front() == '[') {  // [v6]:port
+        const size_t close = authority.find(']');
+        if (close == std::string_view::npos) return std::nullopt;
+        host = authority.substr(1, close - 1);
+        if (close + 1 < authority.size()) {
+            if (authority[close + 1] != ':') return std::nullopt;
+            port = authority.substr(close + 2);
+        }
+    } else if (const size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
+        host = authority.substr(0, colon);
+        port = authority.substr(colon + 1);
+    }
+    if (host.empty()) return std::nullopt;
+    url.host.assign(host);
+    url.port = url.tls ? 443 : 80;
+    if (!port.empty()) {
+        unsigned p = 0;
+        auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+        if (ec != std::errc() || ptr != port.data() + port.size() || p == 0 || p > 65535) {
+            return std::nullopt;
+        }
+        url.port = static_cast<uint16_t>(p);
+    }
+    return url;
+}
+
+std::string Url::host_header() const {
+    const bool default_port = (tls && port == 443) || (!tls && port == 80);
+    const bool v6 = host.find(':') != std::string::npos;
+    std::string h = v6 ? "[" + host + "]" : host;
+    return default_port ? h : fmt::format("{}:{}", h, port);
+}
+
+std::string_view to_string(ProviderKind kind) {
+    switch (kind) {
+        case ProviderKind::kOpenAI: return "openai";
+        case ProviderKind::kAnthropic: return "anthropic";
+        case ProviderKind::kOpenAICompatible: return "openai_compatible";
+    }
+    return "openai";
+}
+
+bool ModelConfig::has_capability(std::string_view cap) const {
+    return std::find(capabilities.begin(), capabilities.end(), cap) != capabilities.end();
+}
+
+const ModelConfig* Config::find_model(std::string_view name) const {
+    for (const auto& m : models) {
+        if (m.name == name) return &m;
+    }
+    return nullptr;
+}
+
+ConfigError::ConfigError(const std::string& file, int line, const std::string& key,
+                         const std::string& message)
+    : std::runtime_error(line > 0 ? fmt::format("{}:{}: {}: {}", file, line, key, message)
+                                  : fmt::format("{}: {}: {}", file, key, message)),
+      file_(file),
+      line_(line),
+      key_(key) {}
+
+namespace {
+
+// Walks the YAML tree, checking keys and types and remembering the file name.
+class Loader {
+public:
+    explicit Loader(std::string file) : file_(std::move(file)) {}
+
+    [[noreturn]] void fail(const YAML::Node& node, const std::string& key,
+                           const std::string& message) const {
+        const int line = node.IsDefined() ? node.Mark().line + 1 : 0;
+        throw ConfigError(file_, line, key, message);
+    }
+
+    void check_keys(const YAML::Node& map, const std::string& path,
+                    std::initializer_list<std::string_view> allowed) const {
+        if (!map.IsMap()) fail(map, path, "must be a mapping");
+        for (const auto& kv : map) {
+            const auto k = kv.first.as<std::string>();
+            if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
+                std::string list;
+                for (auto a : allowed) list += fmt::format("{}{}", list.empty() ? "" : ", ", a);
+                fail(kv.first, join(path, k), fmt::format("unknown key (expected one of: {})", list));
+            }
+        }
+    }
+
+    static std::string join(const std::string& path, std::string_view key) {
+        return path.empty() ? std::string(key) : fmt::format("{}.{}", path, key);
+    }
+
+    std::string expand_env(const YAML::Node& node, const std::string& key,
+                           const std::string& in) const {
+        std::string out;
+        size_t i = 0;
+        while (i < in.size()) {
+            if (in[i] == '$' && i + 1 < in.size() && in[i + 1] == '{') {
+                const size_t close = in.find('}', i);
+                if (close == std::string::npos) fail(node, key, "unterminated ${...}");
+                std::string expr = in.substr(i + 2, close - i - 2);
+                std::string fallback;
+                bool has_fallback = false;
+                if (auto d = expr.find(":-"); d != std::string::npos) {
+                    fallback = expr.substr(d + 2);
+                    expr.resize(d);
+                    has_fallback = true;
+                }
+                const char* v = std::getenv(expr.c_str());
+                if (v && *v) {
+                    out += v;
+                } else if (has_fallback) {
+                    out += fallback;
+                } else {
+                    fail(node, key, fmt::format("environment variable {} is not set", expr));
+                }
+                i = close + 1;
+            } else {
+                out.push_back(in[i++]);
+            }
+        }
+        return out;
+    }
+
+    std::string str(const YAML::Node& node, const std::string& key) const {
+        if (!node.IsScalar()) fail(node, key, "must be a string");
+        return expand_env(node, key, node.as<std::string>());
+    }
+
+    int64_t integer(const YAML::Node& node, const std::string& key, int64_t min,
+                    int64_t max) const {
+        if (!node.IsScalar()) fail(node, key, "must be an integer");
+        const auto text = expand_env(node, key, node.Scalar());
+        int64_t v = 0;
+        auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (ec != std::errc() || ptr != text.data() + text.size()) {
+            fail(node, key, fmt::format("must be an integer, got '{}'", text));
+        }
+        if (v < min || v > max) {
+            fail(node, key, fmt::format("must be between {} and {}, got {}", min, max, v));
+        }
+        return v;
+    }
+
+    double number(const YAML::Node& node, const std::string& key, double min) const {
+        if (!node.IsScalar()) fail(node, key, "must be a number");
+        try {
+            size_t used = 0;
+            const double v = std::stod(node.Scalar(), &used);
+            if (used != node.Scalar().size()) throw std::invalid_argument("trailing");
+            if (v < min) fail(node, key, fmt::format("must be >= {}", min));
+            return v;
+        } catch (const std::logic_error&) {
+            fail(node, key, fmt::format("must be a number, got '{}'", node.Scalar()));
+        }
+    }
+
+    bool boolean(const YAML::Node& node, const std::string& key) const {
+        bool b = false;
+        if (!node.IsScalar() || !YAML::convert<bool>::decode(node, b)) {
+            fail(node, key, "must be true or false");
+        }
+        return b;
+    }
+
+    void load_server(const YAML::Node& n, ServerConfig& s) const {
+        check_keys(n, "server",
+                   {"host", "port", "threads", "max_body_bytes", "max_header_bytes",
+                    "request_timeout_ms", "idle_timeout_ms", "shutdown_grace_ms",
+                    "max_connections"});
+        if (n["host"]) s.host = str(n["host"], "server.host");
+        if (n["port"]) s.port = static_cast<uint16_t>(integer(n["port"], "server.port", 0, 65535));
+        if (n["threads"]) s.threads = static_cast<int>(integer(n["threads"], "server.threads", 0, 256));
+        if (n["max_body_bytes"]) {
+            s.max_body_bytes = static_cast<uint64_t>(
+                integer(n["max_body_bytes"], "server.max_body_bytes", 1024, int64_t{1} << 34));
+        }
+        if (n["max_header_bytes"]) {
+            s.max_header_bytes = static_cast<uint32_t>(
+                integer(n["max_header_bytes"], "server.max_header_bytes", 1024, 1 << 20));
+        }
+        if (n["request_timeout_ms"]) {
+            s.request_timeout_ms =
+                integer(n["request_timeout_ms"], "server.request_timeout_ms", 1, 3'600'000);
+        }
+        if (n["idle_timeout_ms"]) {
+            s.idle_timeout_ms = integer(n["idle_timeout_ms"], "server.idle_timeout_ms", 1, 3'600'000);
+        }
+        if (n["shutdown_grace_ms"]) {
+            s.shutdown_grace_ms =
+                integer(n["shutdown_grace_ms"], "server.shutdown_grace_ms", 0, 3'600'000);
+        }
+        if (n["max_connections"]) {
+            s.max_connections = static_cast<uint32_t>(
+                integer(n["max_connections"], "server.max_connections", 1, 1'000'000));
+        }
+    }
+
+    void load_upstream(const YAML::Node& n, UpstreamConfig& u) const {
+        check_keys(n, "upstream",
+                   {"connect_timeout_ms", "first_byte_timeout_ms", "between_chunks_timeout_ms",
+                    "total_timeout_ms", "max_idle_connections_per_host", "max_response_bytes",
+                    "ca_file", "verify_tls"});
+        auto ms = [&](const char* k, int64_t& out) {
+            if (n[k]) out = integer(n[k], join("upstream", k), 1, 86'400'000);
+        };
+        ms("connect_timeout_ms", u.connect_timeout_ms);
+        ms("first_byte_timeout_ms", u.first_byte_timeout_ms);
+        ms("between_chunks_timeout_ms", u.between_chunks_timeout_ms);
+        ms("total_timeout_ms", u.total_timeout_ms);
+        if (n["max_idle_connections_per_host"]) {
+            u.max_idle_connections_per_host = static_cast<uint32_t>(
+                integer(n["max_idle_connections_per_host"],
+                        "upstream.max_idle_connections_per_host", 0, 100'000));
+        }
+        if (n["max_response_bytes"]) {
+            u.max_response_bytes = static_cast<uint64_t>(integer(
+                n["max_response_bytes"], "upstream.max_response_bytes", 1024, int64_t{1} << 34));
+        }
+        if (n["ca_file"]) u.ca_file = str(n["ca_file"], "upstream.ca_file");
+        if (n["verify_tls"]) u.verify_tls = boolean(n["verify_tls"], "upstream.verify_tls");
+    }
+
+    void load_logging(const YAML::Node& n, LoggingConfig& l) const {
+        check_keys(n, "logging", {"level", "format"});
+        if (n["level"]) {
+            l.level = str(n["level"], "logging.level");
+            static const std::set<std::string> kLevels = {"trace", "debug", "info",
+                                                          "warn",  "error", "off"};
+            if (!kLevels.count(l.level)) {
+                fail(n["level"], "logging.level", "must be trace, debug, info, warn, error or off");
+            }
+        }
+        if (n["format"]) {
+            l.format = str(n["format"], "logging.format");
+            if (l.format != "text" && l.format != "json") {
+                fail(n["format"], "logging.format", "must be text or json");
+            }
+        }
+    }
+
+    ModelConfig load_model(const YAML::Node& n, size_t index) const {
+        const std::string path = fmt::format("models[{}]", index);
+        check_keys(n, path,
+                   {"name", "provider", "upstream_model", "base_url", "api_key_env",
+                    "context_window", "max_output_tokens", "default_max_tokens", "capabilities",
+                    "price_per_1m", "local", "headers"});
+        ModelConfig m;
+        if (!n["name"]) fail(n, path + ".name", "is required");
+        m.name = str(n["name"], path + ".name");
+        if (m.name.empty()) fail(n["name"], path + ".name", "must not be empty");
+        if (!n["provider"]) fail(n, path + ".provider", "is required");
+        m.provider_name = str(n["provider"], path + ".provider");
+        if (m.provider_name == "openai") {
+            m.provider = ProviderKind::kOpenAI;
+        } else if (m.provider_name == "anthropic") {
+            m.provider = ProviderKind::kAnthropic;
+        } else if (m.provider_name == "openai_compatible" || m.provider_name == "ollama" ||
+                   m.provider_name == "vllm" || m.provider_name == "llamacpp") {
+            m.provider = ProviderKind::kOpenAICompatible;
+        } else {
+            fail(n["provider"], path + ".provider",
+                 fmt::format("unknown provider '{}' (expected openai, anthropic, "
+                             "openai_compatible, ollama, vllm or llamacpp)",
+                             m.provider_name));
+        }
+        m.upstream_model = n["upstream_model"] ? str(n["upstream_model"], path + ".upstream_model")
+                                               : m.name;
+        if (n["base_url"]) {
+            m.base_url = str(n["base_url"], path + ".base_url");
+        } else if (m.provider == ProviderKind::kOpenAI) {
+            m.base_url = "https://api.openai.com/v1";
+        } else if (m.provider == ProviderKind::kAnthropic) {
+            m.base_url = "https://api.anthropic.com/v1";
+        } else {
+            fail(n, path + ".base_url", "is required for local (OpenAI-compatible) providers");
+        }
+        auto url = Url::parse(m.base_url);
+        if (!url) {
+            fail(n["base_url"] ? n["base_url"] : n, path + ".base_url",
+                 fmt::format("'{}' is not an http:// or https:// URL", m.base_url));
+        }
+        m.url = *url;
+        if (n["api_key_env"]) {
+            m.api_key_env = str(n["api_key_env"], path + ".api_key_env");
+        } else if (m.provider == ProviderKind::kOpenAI) {
+            m.api_key_env = "OPENAI_API_KEY";
+        } else if (m.provider == ProviderKind::kAnthropic) {
+            m.api_key_env = "ANTHROPIC_API_KEY";
+        }
+        if (n["context_window"]) {
+            m.context_window =
+                integer(n["context_window"], path + ".context_window", 1, int64_t{1} << 32);
+        }
+        if (n["max_output_tokens"]) {
+            m.max_output_tokens =
+                integer(n["max_output_tokens"], path + ".max_output_tokens", 1, int64_t{1} << 32);
+        }
+        if (n["default_max_tokens"]) {
+            m.default_max_tokens =
+                integer(n["default_max_tokens"], path + ".default_max_tokens", 1, int64_t{1} << 32);
+        }
+        if (const auto caps = n["capabilities"]) {
+            if (!caps.IsSequence()) fail(caps, path + ".capabilities", "must be a list");
+            for (const auto& c : caps) m.capabilities.push_back(str(c, path + ".capabilities"));
+        }
+        if (const auto price = n["price_per_1m"]) {
+            check_keys(price, path + ".price_per_1m", {"input", "output"});
+            if (price["input"]) {
+                m.price.input_per_1m_usd = number(price["input"], path + ".price_per_1m.input", 0);
+            }
+            if (price["output"]) {
+                m.price.output_per_1m_usd =
+                    number(price["output"], path + ".price_per_1m.output", 0);
+            }
+        }
+        if (n["local"]) m.local = boolean(n["local"], path + ".local");
+        if (const auto headers = n["headers"]) {
+            if (!headers.IsMap()) fail(headers, path + ".headers", "must be a mapping");
+            for (const auto& kv : headers) {
+                const auto k = kv.first.as<std::string>();
+                m.headers.emplace_back(k, str(kv.second, path + ".headers." + k));
+            }
+        }
+        return m;
+    }
+
+    Config load(const YAML::Node& root) const {
+        Config c;
+        c.source = file_;
+        if (root.IsNull()) fail(root, "(root)", "config is empty");
+        check_keys(root, "", {"server", "upstream", "logging", "models"});
+        if (root["server"]) load_server(root["server"], c.server);
+        if (root["upstream"]) load_upstream(root["upstream"], c.upstream);
+        if (root["logging"]) load_logging(root["logging"], c.logging);
+        const auto models = root["models"];
+        if (!models) fail(root, "models", "is required (a list of models to serve)");
+        if (!models.IsSequence()) fail(models, "models", "must be a list");
+        std::set<std::string> names;
+        for (size_t i = 0; i < models.size(); ++i) {
+            auto m = load_model(models[i], i);
+            if (!names.insert(m.name).second) {
+                fail(models[i]["name"], fmt::format("models[{}].name", i),
+                     fmt::format("duplicate model name '{}'", m.name));
+            }
+            c.models.push_back(std::move(m));
+        }
+        return c;
+    }
+
+private:
+    std::string file_;
+};
+
+}  // namespace
+
+Config load_config_string(const std::string& yaml, const std::string& source_name) {
+    YAML::Node root;
+    try {
+        root = YAML::Load(yaml);
+    } catch (const YAML::Exception& e) {
+        throw ConfigError(source_name, e.mark.line + 1, "(syntax)", e.msg);
+    }
+    try {
+        return Loader(source_name).load(root);
+    } catch (const YAML::Exception& e) {
+        throw ConfigError(source_name, e.mark.line + 1, "(value)", e.msg);
+    }
+}
+
+Config load_config_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw ConfigError(path, 0, "(file)", "cannot open file");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return load_config_string(ss.str(), path);
+}
+
+std::string_view default_config_yaml() { return kEmbeddedDefaultConfig; }
+
+Config default_config() { return load_config_string(kEmbeddedDefaultConfig, "<embedded>"); }
+
+}  // namespace switchyard

@@ -1,0 +1,108 @@
+// Error kinds -> HTTP status and OpenAI/Anthropic error bodies.
+#include "switchyard/core/error.hpp"
+
+#include "switchyard/core/json_writer.hpp"
+
+namespace switchyard {
+
+Error Error::invalid_request(std::string message, std::string param, std::string code) {
+    Error e;
+    e.kind = ErrorKind::kInvalidRequest;
+    e.message = std::move(message);
+    e.param = std::move(param);
+    e.code = std::move(code);
+    return e;
+}
+
+Error Error::internal(std::string message) {
+    Error e;
+    e.kind = ErrorKind::kInternal;
+    e.message = std::move(message);
+    return e;
+}
+
+int http_status(ErrorKind kind) {
+    switch (kind) {
+        case ErrorKind::kInvalidRequest: return 400;
+        case ErrorKind::kAuthentication: return 401;
+        case ErrorKind::kPermission: return 403;
+        case ErrorKind::kNotFound: return 404;
+        case ErrorKind::kModelNotFound: return 404;
+        case ErrorKind::kRequestTooLarge: return 413;
+        case ErrorKind::kRateLimited: return 429;
+        case ErrorKind::kInternal: return 500;
+        case ErrorKind::kNotImplemented: return 501;
+        case ErrorKind::kUpstream: return 502;
+        case ErrorKind::kUnavailable: return 503;
+        case ErrorKind::kUpstreamTimeout: return 504;
+    }
+    return 500;
+}
+
+std::string_view openai_error_type(ErrorKind kind) {
+    switch (kind) {
+        case ErrorKind::kInvalidRequest:
+        case ErrorKind::kModelNotFound:
+        case ErrorKind::kRequestTooLarge: return "invalid_request_error";
+        case ErrorKind::kAuthentication: return "authentication_error";
+        case ErrorKind::kPermission: return "permission_error";
+        case ErrorKind::kNotFound: return "not_found_error";
+        case ErrorKind::kRateLimited: return "rate_limit_error";
+        case ErrorKind::kInternal: return "server_error";
+        case ErrorKind::kNotImplemented: return "not_implemented_error";
+        case ErrorKind::kUpstream: return "upstream_error";
+        case ErrorKind::kUnavailable: return "service_unavailable_error";
+        case ErrorKind::kUpstreamTimeout: return "timeout_error";
+    }
+    return "server_error";
+}
+
+std::string_view anthropic_error_type(ErrorKind kind) {
+    switch (kind) {
+        case ErrorKind::kInvalidRequest: return "invalid_request_error";
+        case ErrorKind::kAuthentication: return "authentication_error";
+        case ErrorKind::kPermission: return "permission_error";
+        case ErrorKind::kNotFound:
+        case ErrorKind::kModelNotFound: return "not_found_error";
+        case ErrorKind::kRequestTooLarge: return "request_too_large";
+        case ErrorKind::kRateLimited: return "rate_limit_error";
+        case ErrorKind::kUnavailable: return "overloaded_error";
+        case ErrorKind::kInternal:
+        case ErrorKind::kNotImplemented:
+        case ErrorKind::kUpstream:
+        case ErrorKind::kUpstreamTimeout: return "api_error";
+    }
+    return "api_error";
+}
+
+std::string to_openai_json(const Error& error) {
+    std::string out;
+    JsonWriter w(out);
+    w.begin_object().key("error").begin_object();
+    w.kv("message", error.message).kv("type", openai_error_type(error.kind));
+    if (error.param.empty()) {
+        w.kv_null("param");
+    } else {
+        w.kv("param", error.param);
+    }
+    if (!error.code.empty()) {
+        w.kv("code", error.code);
+    } else if (error.kind == ErrorKind::kModelNotFound) {
+        w.kv("code", "model_not_found");
+    } else {
+        w.kv_null("code");
+    }
+    w.end_object().end_object();
+    return out;
+}
+
+std::string to_anthropic_json(const Error& error) {
+    std::string out;
+    JsonWriter w(out);
+    w.begin_object().kv("type", "error").key("error").begin_object();
+    w.kv("type", anthropic_error_type(error.kind)).kv("message", error.message);
+    w.end_object().end_object();
+    return out;
+}
+
+}  // namespace switchyard

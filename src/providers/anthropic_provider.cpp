@@ -1,0 +1,166 @@
+// Adapter for Anthropic's Messages API: POST {base}/messages with x-api-key and
+// anthropic-version, SSE events decoded into the gateway's chunks.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <deque>
+#include <vector>
+
+#include "providers.hpp"
+#include "switchyard/core/anthropic_codec.hpp"
+#include "switchyard/core/sse.hpp"
+#include "upstream_call.hpp"
+
+namespace switchyard {
+namespace {
+
+constexpr std::string_view kAnthropicVersion = "2023-06-01";
+
+Error malformed(std::string message) {
+    Error e;
+    e.kind = ErrorKind::kUpstream;
+    e.message = std::move(message);
+    return e;
+}
+
+class AnthropicStream final : public ChatStream {
+public:
+    AnthropicStream(std::unique_ptr<HttpExchange> ex, std::string model_name)
+        : ex_(std::move(ex)), model_name_(std::move(model_name)) {}
+
+    const StreamMeta& meta() const override { return meta_; }
+
+    awaitable<Result<std::optional<ChatChunk>>> next() override {
+        for (;;) {
+            if (!pending_.empty()) {
+                ChatChunk c = std::move(pending_.front());
+                pending_.pop_front();
+                co_return std::optional<ChatChunk>(std::move(c));
+            }
+            if (!events_.empty()) {
+                SseEvent ev = std::move(events_.front());
+                events_.pop_front();
+                std::vector<ChatChunk> out;
+                if (auto s = decoder_.on_event(ev.event, ev.data, meta_, out); !s) {
+                    co_return s.error();
+                }
+                for (auto& c : out) pending_.push_back(std::move(c));
+                continue;
+            }
+            if (decoder_.done()) co_return std::optional<ChatChunk>{};
+            auto piece = co_await ex_->read_some();
+            if (!piece) co_return piece.error();
+            if (piece->empty()) {
+                co_return malformed(fmt::format(
+                    "upstream stream for model '{}' ended before message_stop", model_name_));
+            }
+            std::vector<SseEvent> events;
+            if (!parser_.feed(*piece, events)) {
+                co_return malformed("upstream stream event exceeds the size limit");
+            }
+            for (auto& e : events) events_.push_back(std::move(e));
+        }
+    }
+
+private:
+    std::unique_ptr<HttpExchange> ex_;
+    std::string model_name_;
+    SseParser parser_;
+    std::deque<SseEvent> events_;
+    std::deque<ChatChunk> pending_;
+    AnthropicStreamDecoder decoder_;
+    StreamMeta meta_;
+};
+
+class AnthropicProvider final : public Provider {
+public:
+    explicit AnthropicProvider(const ModelConfig& model) {
+        if (!model.api_key_env.empty()) {
+            const char* key = std::getenv(model.api_key_env.c_str());
+            if (key && *key) api_key_ = key;
+        }
+    }
+
+    awaitable<Result<ChatResponse>> chat(const ChatRequest& request, const ModelConfig& model,
+                                         CallContext& ctx) override {
+        auto spec = make_spec(model, ctx);
+        if (!spec) co_return spec.error();
+        spec->body = write_anthropic_request(request, model.upstream_model,
+                                             model.default_max_tokens, false);
+        auto ex = co_await ctx.http.start(*spec, ctx.cancel);
+        if (!ex) co_return ex.error();
+        if ((*ex)->status() / 100 != 2) {
+            co_return co_await detail::read_upstream_error(**ex, model, ctx,
+                                                           parse_anthropic_error);
+        }
+        auto body = co_await (*ex)->read_all(64 << 20);
+        if (!body) co_return body.error();
+        auto response = parse_anthropic_response(*body);
+        if (!response) {
+            spdlog::warn("request {}: model {}: {}: {}", ctx.request_id, model.name,
+                         response.error().message, body->substr(0, 512));
+        }
+        co_return response;
+    }
+
+    awaitable<Result<std::unique_ptr<ChatStream>>> chat_stream(const ChatRequest& request,
+                                                               const ModelConfig& model,
+                                                               CallContext& ctx) override {
+        auto spec = make_spec(model, ctx);
+        if (!spec) co_return spec.error();
+        spec->body = write_anthropic_request(request, model.upstream_model,
+                                             model.default_max_tokens, true);
+        spec->headers.emplace_back("accept", "text/event-stream");
+        auto ex = co_await ctx.http.start(*spec, ctx.cancel);
+        if (!ex) co_return ex.error();
+        if ((*ex)->status() / 100 != 2) {
+            co_return co_await detail::read_upstream_error(**ex, model, ctx,
+                                                           parse_anthropic_error);
+        }
+        const auto type = (*ex)->header(http::field::content_type);
+        if (type.find("text/event-stream") == std::string_view::npos) {
+            co_return malformed(fmt::format(
+                "upstream for model '{}' answered a stream request with content-type '{}'",
+                model.name, type));
+        }
+        co_return std::unique_ptr<ChatStream>(
+            std::make_unique<AnthropicStream>(std::move(ex).value(), model.name));
+    }
+
+    awaitable<Result<EmbeddingResponse>> embed(const EmbeddingRequest&, const ModelConfig& model,
+                                               CallContext&) override {
+        Error e;
+        e.kind = ErrorKind::kInvalidRequest;
+        e.param = "model";
+        e.message = fmt::format(
+            "model '{}' is served by Anthropic, which has no embeddings API; use an "
+            "OpenAI-compatible embeddings model",
+            model.name);
+        co_return e;
+    }
+
+private:
+    Result<HttpRequestSpec> make_spec(const ModelConfig& model, const CallContext& ctx) const {
+        if (api_key_.empty()) return detail::missing_key_error(model);
+        HttpRequestSpec spec;
+        spec.url = &model.url;
+        spec.target = model.url.path + "/messages";
+        spec.timeouts = ctx.timeouts;
+        spec.headers.emplace_back("content-type", "application/json");
+        spec.headers.emplace_back("x-api-key", api_key_);
+        spec.headers.emplace_back("anthropic-version", std::string(kAnthropicVersion));
+        for (const auto& h : model.headers) spec.headers.push_back(h);
+        return spec;
+    }
+
+    std::string api_key_;
+};
+
+}  // namespace
+
+std::unique_ptr<Provider> make_anthropic_provider(const ModelConfig& model) {
+    return std::make_unique<AnthropicProvider>(model);
+}
+
+}  // namespace switchyard

@@ -1,0 +1,374 @@
+// Upstream HTTP client: pooled keep-alive connections, TLS, phase deadlines, cancellation.
+#include "switchyard/providers/http_client.hpp"
+
+#include <fmt/format.h>
+#include <openssl/ssl.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+
+namespace switchyard {
+
+struct UpstreamConnection {
+    explicit UpstreamConnection(net::io_context& ioc) : plain(std::make_unique<beast::tcp_stream>(ioc)) {}
+
+    beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+
+    // Closes the socket so pending operations finish with an error.
+    void abort() {
+        beast::error_code ec;
+        lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+        lowest().socket().close(ec);
+    }
+
+    // A pooled connection is stale if the peer closed it (readable with EOF) or broke it.
+    bool looks_alive() {
+        auto& sock = lowest().socket();
+        if (!sock.is_open()) return false;
+        char c;
+        const ssize_t n = ::recv(sock.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n == 0) return false;                                   // orderly close
+        if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK;  // nothing to read: fine
+        return false;  // unsolicited bytes on an idle connection: do not trust it
+    }
+
+    std::unique_ptr<beast::tcp_stream> plain;
+    std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
+    beast::flat_buffer buffer;
+    std::string key;
+    std::chrono::steady_clock::time_point idle_since;
+};
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string pool_key(const Url& url) {
+    return fmt::format("{}://{}:{}", url.tls ? "https" : "http", url.host, url.port);
+}
+
+// Time left until `deadline`, capped at `phase`.
+Clock::duration budget(Clock::time_point deadline, std::chrono::milliseconds phase) {
+    const auto left = deadline - Clock::now();
+    return std::max<Clock::duration>(std::min<Clock::duration>(left, phase),
+                                     std::chrono::milliseconds(1));
+}
+
+template <class Stream>
+awaitable<beast::error_code> write_request(Stream& s, http::request<http::string_body>& req) {
+    beast::error_code ec;
+    co_await http::async_write(s, req, net::redirect_error(net::use_awaitable, ec));
+    co_return ec;
+}
+
+template <class Stream>
+awaitable<beast::error_code> read_header(Stream& s, beast::flat_buffer& buf,
+                                         http::response_parser<http::buffer_body>& p) {
+    beast::error_code ec;
+    co_await http::async_read_header(s, buf, p, net::redirect_error(net::use_awaitable, ec));
+    co_return ec;
+}
+
+template <class Stream>
+awaitable<beast::error_code> read_body_some(Stream& s, beast::flat_buffer& buf,
+                                            http::response_parser<http::buffer_body>& p) {
+    beast::error_code ec;
+    co_await http::async_read_some(s, buf, p, net::redirect_error(net::use_awaitable, ec));
+    co_return ec;
+}
+
+Error upstream_error(ErrorKind kind, std::string message) {
+    Error e;
+    e.kind = kind;
+    e.message = std::move(message);
+    return e;
+}
+
+Error cancelled_error() {
+    return upstream_error(ErrorKind::kUpstream, "request cancelled: the client disconnected");
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- HttpExchange
+
+HttpExchange::~HttpExchange() {
+    if (cancel_) cancel_->clear();
+    if (!conn_) return;
+    auto client = client_.lock();
+    if (client && !failed_ && parser_ && parser_->is_done() && parser_->keep_alive()) {
+        client->put_idle(std::move(conn_));
+    } else {
+        conn_->abort();
+    }
+}
+
+std::string_view HttpExchange::header(http::field name) const {
+    if (!parser_) return {};
+    auto it = parser_->get().find(name);
+    return it == parser_->get().end() ? std::string_view{} : it->value();
+}
+
+Error HttpExchange::phase_error(const beast::error_code& ec, std::string_view phase) const {
+    if (cancel_ && cancel_->cancelled()) return cancelled_error();
+    if (ec == beast::error::timeout) {
+        const bool total = Clock::now() >= deadline_;
+        return upstream_error(
+            ErrorKind::kUpstreamTimeout,
+            total ? fmt::format("upstream {} exceeded the total timeout ({} ms)", host_,
+                                timeouts_.total.count())
+                  : fmt::format("upstream {} timed out {} ({} ms)", host_, phase,
+                                timeouts_.between_chunks.count()));
+    }
+    if (ec == http::error::body_limit) {
+        return upstream_error(ErrorKind::kUpstream,
+                              fmt::format("upstream {} response exceeds the size limit", host_));
+    }
+    return upstream_error(ErrorKind::kUpstream,
+                          fmt::format("upstream {} connection failed {}: {}", host_, phase,
+                                      ec.message()));
+}
+
+awaitable<Result<std::string_view>> HttpExchange::read_some() {
+    if (failed_ || !conn_) co_return upstream_error(ErrorKind::kUpstream, "exchange failed");
+    auto& p = *parser_;
+    while (!p.is_done()) {
+        if (cancel_ && cancel_->cancelled()) {
+            failed_ = true;
+            co_return cancelled_error();
+        }
+        p.get().body().data = chunk_.data();
+        p.get().body().size = chunk_.size();
+        conn_->lowest().expires_after(budget(deadline_, timeouts_.between_chunks));
+        beast::error_code ec;
+        if (conn_->tls) {
+            ec = co_await read_body_some(*conn_->tls, conn_->buffer, p);
+        } else {
+            ec = co_await read_body_some(*conn_->plain, conn_->buffer, p);
+        }
+        if (ec == http::error::need_buffer) ec = {};
+        if (ec) {
+            failed_ = true;
+            co_return phase_error(ec, "between chunks");
+        }
+        const size_t n = chunk_.size() - p.get().body().size;
+        if (n > 0) co_return std::string_view(chunk_.data(), n);
+    }
+    co_return std::string_view{};
+}
+
+awaitable<Result<std::string>> HttpExchange::read_all(uint64_t max_bytes) {
+    std::string out;
+    for (;;) {
+        auto piece = co_await read_some();
+        if (!piece) co_return piece.error();
+        if (piece->empty()) break;
+        if (out.size() + piece->size() > max_bytes) {
+            failed_ = true;
+            co_return upstream_error(ErrorKind::kUpstream,
+                                     fmt::format("upstream {} response exceeds {} bytes", host_,
+                                                 max_bytes));
+        }
+        out.append(*piece);
+    }
+    co_return out;
+}
+
+// ---------------------------------------------------------------- HttpClient
+
+HttpClient::HttpClient(net::io_context& ioc, net::ssl::context& tls, const UpstreamConfig& config)
+    : ioc_(ioc), tls_(tls), config_(config) {}
+
+HttpClient::~HttpClient() = default;
+
+std::unique_ptr<net::ssl::context> HttpClient::make_tls_context(const UpstreamConfig& config) {
+    auto ctx = std::make_unique<net::ssl::context>(net::ssl::context::tls_client);
+    ctx->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                     net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                     net::ssl::context::no_tlsv1_1);
+    beast::error_code ec;
+    ctx->set_default_verify_paths(ec);
+    if (ec) spdlog::warn("cannot load the system CA store: {}", ec.message());
+    if (!config.ca_file.empty()) {
+        ctx->load_verify_file(config.ca_file, ec);
+        if (ec) {
+            throw ConfigError("upstream.ca_file", 0, "upstream.ca_file",
+                              fmt::format("cannot load '{}': {}", config.ca_file, ec.message()));
+        }
+    }
+    ctx->set_verify_mode(config.verify_tls ? net::ssl::verify_peer : net::ssl::verify_none);
+    return ctx;
+}
+
+size_t HttpClient::idle_connections() const {
+    size_t n = 0;
+    for (const auto& [k, v] : idle_) n += v.size();
+    return n;
+}
+
+std::unique_ptr<UpstreamConnection> HttpClient::take_idle(const std::string& key) {
+    auto it = idle_.find(key);
+    if (it == idle_.end()) return nullptr;
+    auto& list = it->second;
+    const auto now = Clock::now();
+    while (!list.empty()) {
+        auto conn = std::move(list.back());
+        list.pop_back();
+        // Servers commonly close idle keep-alive connections after 5-75 s.
+        if (now - conn->idle_since < std::chrono::seconds(30) && conn->looks_alive()) return conn;
+        conn->abort();
+    }
+    return nullptr;
+}
+
+void HttpClient::put_idle(std::unique_ptr<UpstreamConnection> conn) {
+    auto& list = idle_[conn->key];
+    if (list.size() >= config_.max_idle_connections_per_host) {
+        conn->abort();
+        return;
+    }
+    conn->lowest().expires_never();
+    conn->idle_since = Clock::now();
+    list.push_back(std::move(conn));
+}
+
+awaitable<Result<std::unique_ptr<UpstreamConnection>>> HttpClient::connect(
+    const Url& url, Clock::time_point deadline, const UpstreamTimeouts& t, CancelSignal* cancel) {
+    auto conn = std::make_unique<UpstreamConnection>(ioc_);
+    conn->key = pool_key(url);
+    const auto connect_deadline = std::min(deadline, Clock::now() + t.connect);
+    auto timed_out = [&](std::string_view what) {
+        return upstream_error(ErrorKind::kUpstreamTimeout,
+                              fmt::format("upstream {}:{} {} timed out ({} ms)", url.host,
+                                          url.port, what, t.connect.count()));
+    };
+
+    beast::error_code ec;
+    tcp::resolver resolver(ioc_);
+    // The resolver has no deadline of its own; the connect phase bounds it via cancel.
+    net::steady_timer resolve_timer(ioc_);
+    resolve_timer.expires_at(connect_deadline);
+    resolve_timer.async_wait([&resolver](beast::error_code e) {
+        if (!e) resolver.cancel();
+    });
+    if (cancel) cancel->on_cancel([&resolver] { resolver.cancel(); });
+    auto results = co_await resolver.async_resolve(url.host, std::to_string(url.port),
+                                                   net::redirect_error(net::use_awaitable, ec));
+    resolve_timer.cancel();
+    if (cancel) cancel->clear();
+    if (cancel && cancel->cancelled()) co_return cancelled_error();
+    if (ec == net::error::operation_aborted) co_return timed_out("DNS lookup");
+    if (ec) {
+        co_return upstream_error(ErrorKind::kUpstream, fmt::format("cannot resolve upstream {}: {}",
+                                                                   url.host, ec.message()));
+    }
+
+    auto* raw = conn.get();
+    if (cancel) cancel->on_cancel([raw] { raw->abort(); });
+    raw->plain->expires_at(connect_deadline);
+    co_await raw->plain->async_connect(results, net::redirect_error(net::use_awaitable, ec));
+    if (cancel && cancel->cancelled()) co_return cancelled_error();
+    if (ec == beast::error::timeout) co_return timed_out("connect");
+    if (ec) {
+        co_return upstream_error(ErrorKind::kUpstream,
+                                 fmt::format("cannot connect to upstream {}:{}: {}", url.host,
+                                             url.port, ec.message()));
+    }
+    raw->plain->socket().set_option(tcp::no_delay(true), ec);
+
+    if (url.tls) {
+        raw->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(*raw->plain),
+                                                                         tls_);
+        raw->plain.reset();
+        if (!SSL_set_tlsext_host_name(raw->tls->native_handle(), url.host.c_str())) {
+            co_return upstream_error(ErrorKind::kUpstream, "cannot set TLS SNI host name");
+        }
+        raw->tls->set_verify_callback(net::ssl::host_name_verification(url.host));
+        co_await raw->tls->async_handshake(net::ssl::stream_base::client,
+                                           net::redirect_error(net::use_awaitable, ec));
+        if (cancel && cancel->cancelled()) co_return cancelled_error();
+        if (ec == beast::error::timeout) co_return timed_out("TLS handshake");
+        if (ec) {
+            co_return upstream_error(ErrorKind::kUpstream,
+                                     fmt::format("TLS handshake with upstream {} failed: {}",
+                                                 url.host, ec.message()));
+        }
+    }
+    co_return conn;
+}
+
+awaitable<Result<std::unique_ptr<HttpExchange>>> HttpClient::start(const HttpRequestSpec& spec,
+                                                                   CancelSignal* cancel) {
+    const Url& url = *spec.url;
+    const auto deadline = Clock::now() + spec.timeouts.total;
+    const std::string key = pool_key(url);
+
+    http::request<http::string_body> req{spec.method, spec.target, 11};
+    req.set(http::field::host, url.host_header());
+    req.set(http::field::user_agent, "switchyard/0.1");
+    for (const auto& [k, v] : spec.headers) req.set(k, v);
+    req.keep_alive(true);
+    if (spec.method != http::verb::get || !spec.body.empty()) {
+        req.body() = spec.body;
+        req.prepare_payload();
+    }
+
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        if (cancel && cancel->cancelled()) co_return cancelled_error();
+        auto conn = take_idle(key);
+        const bool reused = conn != nullptr;
+        if (!conn) {
+            auto fresh = co_await connect(url, deadline, spec.timeouts, cancel);
+            if (!fresh) co_return fresh.error();
+            conn = std::move(fresh).value();
+        }
+        auto* raw = conn.get();
+        if (cancel) cancel->on_cancel([raw] { raw->abort(); });
+
+        auto ex = std::unique_ptr<HttpExchange>(new HttpExchange());
+        ex->client_ = weak_from_this();
+        ex->cancel_ = cancel;
+        ex->timeouts_ = spec.timeouts;
+        ex->deadline_ = deadline;
+        ex->host_ = url.host_header();
+        ex->chunk_.resize(16 * 1024);
+        ex->parser_ = std::make_unique<http::response_parser<http::buffer_body>>();
+        ex->parser_->body_limit(config_.max_response_bytes);
+        ex->parser_->header_limit(64 * 1024);
+
+        raw->lowest().expires_after(budget(deadline, spec.timeouts.first_byte));
+        beast::error_code ec;
+        if (raw->tls) {
+            ec = co_await write_request(*raw->tls, req);
+            if (!ec) ec = co_await read_header(*raw->tls, raw->buffer, *ex->parser_);
+        } else {
+            ec = co_await write_request(*raw->plain, req);
+            if (!ec) ec = co_await read_header(*raw->plain, raw->buffer, *ex->parser_);
+        }
+        ex->conn_ = std::move(conn);
+        if (ec) {
+            ex->failed_ = true;
+            const bool nothing_received = !ex->parser_->got_some();
+            const bool retryable = reused && nothing_received && ec != beast::error::timeout &&
+                                   !(cancel && cancel->cancelled());
+            if (retryable) continue;  // stale keep-alive connection: try a fresh one
+            if (ec == beast::error::timeout) {
+                const bool total = Clock::now() >= deadline;
+                co_return upstream_error(
+                    ErrorKind::kUpstreamTimeout,
+                    total ? fmt::format("upstream {} exceeded the total timeout ({} ms)",
+                                        ex->host_, spec.timeouts.total.count())
+                          : fmt::format("upstream {} sent no response within the first-byte "
+                                        "timeout ({} ms)",
+                                        ex->host_, spec.timeouts.first_byte.count()));
+            }
+            co_return ex->phase_error(ec, "before the response");
+        }
+        ex->status_ = static_cast<int>(ex->parser_->get().result_int());
+        co_return ex;
+    }
+    co_return upstream_error(ErrorKind::kUpstream, "upstream connection failed twice");
+}
+
+}  // namespace switchyard

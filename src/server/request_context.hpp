@@ -1,0 +1,101 @@
+// Private to the server: the per-request context handed to route handlers, and the writer
+// that sends a complete or a streamed (chunked) response on the client connection.
+// Both live on one worker thread for the duration of one request.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "switchyard/core/asio.hpp"
+#include "switchyard/core/error.hpp"
+#include "switchyard/providers/http_client.hpp"
+#include "switchyard/server/gateway.hpp"
+
+namespace switchyard {
+
+class ResponseWriter {
+public:
+    ResponseWriter(beast::tcp_stream& stream, unsigned http_version, bool keep_alive,
+                   std::chrono::milliseconds write_timeout)
+        : stream_(stream),
+          version_(http_version),
+          keep_alive_(keep_alive),
+          write_timeout_(write_timeout) {}
+
+    void set_header(std::string_view name, std::string value) {
+        headers_.emplace_back(std::string(name), std::move(value));
+    }
+    // Sends a complete response. False when the client is gone.
+    awaitable<bool> send(http::status status, std::string_view content_type, std::string body);
+    // Sends the head of a streamed 200 response (chunked). False when the client is gone.
+    awaitable<bool> begin_stream(std::string_view content_type);
+    // Writes one chunk and flushes it. False when the client is gone.
+    awaitable<bool> write_chunk(std::string_view data);
+    // Writes the terminating chunk.
+    awaitable<bool> end_stream();
+
+    int status() const { return status_; }
+    bool started() const { return started_; }
+    bool failed() const { return failed_; }
+    bool keep_alive() const { return keep_alive_ && !failed_; }
+    void force_close() { keep_alive_ = false; }
+
+private:
+    void apply_headers(http::fields& fields) const;
+
+    beast::tcp_stream& stream_;
+    unsigned version_;
+    bool keep_alive_;
+    std::chrono::milliseconds write_timeout_;
+    std::vector<std::pair<std::string, std::string>> headers_;
+    int status_ = 0;
+    bool started_ = false;
+    bool streaming_ = false;
+    bool failed_ = false;
+};
+
+// How a route answers errors: OpenAI's shape, or Anthropic's on /v1/messages.
+enum class ErrorStyle { kOpenAI, kAnthropic };
+
+struct RequestContext {
+    RequestContext(Gateway& g, HttpClient& h, int worker, const http::request<http::string_body>& r,
+                   ResponseWriter& w, std::string request_id)
+        : gateway(g),
+          http(h),
+          worker_index(worker),
+          request(r),
+          response(w),
+          id(std::move(request_id)),
+          start(std::chrono::steady_clock::now()) {}
+
+    Gateway& gateway;
+    HttpClient& http;
+    int worker_index = 0;
+    const http::request<http::string_body>& request;
+    ResponseWriter& response;
+    CancelSignal cancel;
+    std::string id;  // x-request-id
+    std::chrono::steady_clock::time_point start;
+    // Metric labels, filled in by the handler.
+    std::string_view endpoint = "other";
+    std::string model;
+    std::string provider;
+    bool draining = false;
+};
+
+// Sends `error` as a JSON error body with its status (and Retry-After when known).
+awaitable<void> send_error(RequestContext& ctx, const Error& error, ErrorStyle style);
+
+// Route handlers.
+awaitable<void> dispatch(RequestContext& ctx);
+awaitable<void> handle_chat_completions(RequestContext& ctx);
+awaitable<void> handle_messages(RequestContext& ctx);
+awaitable<void> handle_embeddings(RequestContext& ctx);
+
+// A fresh random id of `n` base62 characters.
+std::string random_id(size_t n);
+
+}  // namespace switchyard

@@ -1,0 +1,219 @@
+// Route table, the response writer, and the small endpoints (health, metrics, models).
+#include <fmt/format.h>
+
+#include <random>
+
+#include "request_context.hpp"
+#include "switchyard/core/json_writer.hpp"
+
+namespace switchyard {
+namespace {
+
+using namespace std::chrono_literals;
+
+template <class Body>
+void stamp(http::response<Body>& res, unsigned version, bool keep_alive) {
+    res.version(version);
+    res.set(http::field::server, "switchyard");
+    res.keep_alive(keep_alive);
+}
+
+awaitable<void> send_json(RequestContext& ctx, http::status status, std::string body) {
+    co_await ctx.response.send(status, "application/json", std::move(body));
+}
+
+awaitable<void> handle_models(RequestContext& ctx, std::string_view one) {
+    ctx.endpoint = "models";
+    const auto& cfg = ctx.gateway.config();
+    std::string out;
+    JsonWriter w(out);
+    auto write_model = [&](const ModelConfig& m) {
+        w.begin_object().kv("id", m.name).kv("object", "model");
+        w.kv("created", ctx.gateway.started_unix()).kv("owned_by", m.provider_name);
+        w.end_object();
+    };
+    if (!one.empty()) {
+        auto target = ctx.gateway.resolve(one);
+        if (!target) {
+            co_await send_error(ctx, target.error(), ErrorStyle::kOpenAI);
+            co_return;
+        }
+        write_model(*target->model);
+    } else {
+        w.begin_object().kv("object", "list").key("data").begin_array();
+        for (const auto& m : cfg.models) write_model(m);
+        w.end_array().end_object();
+    }
+    co_await send_json(ctx, http::status::ok, std::move(out));
+}
+
+}  // namespace
+
+std::string random_id(size_t n) {
+    static constexpr char kAlphabet[] =
+        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    std::string out(n, '0');
+    uint64_t bits = 0;
+    int left = 0;
+    for (auto& c : out) {
+        if (left < 6) {
+            bits = rng();
+            left = 64;
+        }
+        c = kAlphabet[(bits & 63) % 62];
+        bits >>= 6;
+        left -= 6;
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------- ResponseWriter
+
+void ResponseWriter::apply_headers(http::fields& fields) const {
+    for (const auto& [k, v] : headers_) fields.set(k, v);
+}
+
+awaitable<bool> ResponseWriter::send(http::status status, std::string_view content_type,
+                                     std::string body) {
+    status_ = static_cast<int>(status);
+    started_ = true;
+    http::response<http::string_body> res{status, version_};
+    stamp(res, version_, keep_alive_);
+    res.set(http::field::content_type, content_type);
+    apply_headers(res);
+    res.body() = std::move(body);
+    res.prepare_payload();
+    stream_.expires_after(write_timeout_);
+    beast::error_code ec;
+    co_await http::async_write(stream_, res, net::redirect_error(net::use_awaitable, ec));
+    stream_.expires_never();
+    if (ec) failed_ = true;
+    co_return !ec;
+}
+
+awaitable<bool> ResponseWriter::begin_stream(std::string_view content_type) {
+    status_ = 200;
+    started_ = true;
+    streaming_ = true;
+    http::response<http::empty_body> res{http::status::ok, version_};
+    stamp(res, version_, keep_alive_ && version_ >= 11);
+    res.set(http::field::content_type, content_type);
+    res.set(http::field::cache_control, "no-cache");
+    res.set("x-accel-buffering", "no");
+    apply_headers(res);
+    if (version_ >= 11) {
+        res.chunked(true);
+    } else {
+        keep_alive_ = false;  // HTTP/1.0: the end of the body is the end of the connection
+    }
+    http::response_serializer<http::empty_body> sr{res};
+    stream_.expires_after(write_timeout_);
+    beast::error_code ec;
+    co_await http::async_write_header(stream_, sr, net::redirect_error(net::use_awaitable, ec));
+    stream_.expires_never();
+    if (ec) failed_ = true;
+    co_return !ec;
+}
+
+awaitable<bool> ResponseWriter::write_chunk(std::string_view data) {
+    if (failed_) co_return false;
+    if (data.empty()) co_return true;  // an empty chunk would end a chunked body
+    beast::error_code ec;
+    stream_.expires_after(write_timeout_);
+    if (version_ >= 11) {
+        co_await net::async_write(stream_, http::make_chunk(net::const_buffer(data.data(), data.size())),
+                                  net::redirect_error(net::use_awaitable, ec));
+    } else {
+        co_await net::async_write(stream_, net::const_buffer(data.data(), data.size()),
+                                  net::redirect_error(net::use_awaitable, ec));
+    }
+    stream_.expires_never();
+    if (ec) failed_ = true;
+    co_return !ec;
+}
+
+awaitable<bool> ResponseWriter::end_stream() {
+    if (failed_) co_return false;
+    if (version_ < 11) co_return true;
+    beast::error_code ec;
+    stream_.expires_after(write_timeout_);
+    co_await net::async_write(stream_, http::make_chunk_last(),
+                              net::redirect_error(net::use_awaitable, ec));
+    stream_.expires_never();
+    if (ec) failed_ = true;
+    co_return !ec;
+}
+
+// ---------------------------------------------------------------- errors and dispatch
+
+awaitable<void> send_error(RequestContext& ctx, const Error& error, ErrorStyle style) {
+    if (error.retry_after_s >= 0) {
+        ctx.response.set_header("retry-after", std::to_string(error.retry_after_s));
+    }
+    co_await ctx.response.send(
+        static_cast<http::status>(http_status(error.kind)), "application/json",
+        style == ErrorStyle::kAnthropic ? to_anthropic_json(error) : to_openai_json(error));
+}
+
+awaitable<void> dispatch(RequestContext& ctx) {
+    const auto& req = ctx.request;
+    ctx.response.set_header("x-request-id", ctx.id);
+    std::string_view target = req.target();
+    if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
+    const auto method = req.method();
+
+    auto wrong_method = [&](std::string_view allowed) -> awaitable<void> {
+        Error e;
+        e.kind = ErrorKind::kInvalidRequest;
+        e.code = "method_not_allowed";
+        e.message = fmt::format("{} does not accept {}; use {}", target,
+                                std::string_view(req.method_string()), allowed);
+        ctx.response.set_header("allow", std::string(allowed));
+        co_await ctx.response.send(http::status::method_not_allowed, "application/json",
+                                   to_openai_json(e));
+    };
+
+    if (target == "/v1/chat/completions" || target == "/chat/completions") {
+        if (method != http::verb::post) { co_await wrong_method("POST"); co_return; }
+        { co_await handle_chat_completions(ctx); co_return; }
+    }
+    if (target == "/v1/messages") {
+        if (method != http::verb::post) { co_await wrong_method("POST"); co_return; }
+        { co_await handle_messages(ctx); co_return; }
+    }
+    if (target == "/v1/embeddings" || target == "/embeddings") {
+        if (method != http::verb::post) { co_await wrong_method("POST"); co_return; }
+        { co_await handle_embeddings(ctx); co_return; }
+    }
+    if (target == "/v1/models" || target.starts_with("/v1/models/")) {
+        if (method != http::verb::get) { co_await wrong_method("GET"); co_return; }
+        const std::string_view one =
+            target.size() > 11 ? target.substr(11) : std::string_view{};
+        { co_await handle_models(ctx, one); co_return; }
+    }
+    if (target == "/healthz") {
+        ctx.endpoint = "healthz";
+        if (ctx.draining) {
+            co_await send_json(ctx, http::status::service_unavailable, R"({"status":"draining"})");
+            co_return;
+        }
+        { co_await send_json(ctx, http::status::ok, R"({"status":"ok"})"); co_return; }
+    }
+    if (target == "/metrics") {
+        ctx.endpoint = "metrics";
+        co_await ctx.response.send(http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
+                                   ctx.gateway.metrics().render());
+        co_return;
+    }
+    Error e;
+    e.kind = ErrorKind::kNotFound;
+    e.code = "unknown_url";
+    e.message = fmt::format("Unknown request URL: {} {}. Endpoints: POST /v1/chat/completions, "
+                            "POST /v1/messages, POST /v1/embeddings, GET /v1/models, "
+                            "GET /healthz, GET /metrics",
+                            std::string_view(req.method_string()), target);
+    co_await send_error(ctx, e, ErrorStyle::kOpenAI);
+}
+
+}  // namespace switchyard
