@@ -12,7 +12,8 @@ awaitable<Error> read_upstream_error(HttpExchange& ex, const ModelConfig& model,
                                      const CallContext& ctx, ErrorParser parse) {
     const int status = ex.status();
     auto body = co_await ex.read_all(1 << 20);
-    const std::string text = body ? std::move(body).value() : std::string();
+    std::string text;
+    if (body) text = std::move(body).value();
     Error e = parse(status, text);
     e.upstream_status = status;
     const auto retry_after = ex.header(http::field::retry_after);
@@ -21,9 +22,9 @@ awaitable<Error> read_upstream_error(HttpExchange& ex, const ModelConfig& model,
         auto [p, ec] = std::from_chars(retry_after.data(), retry_after.data() + retry_after.size(), s);
         if (ec == std::errc() && s >= 0) e.retry_after_s = s;
     }
+    // The provider's original error is kept in the log (first 2 KiB).
     spdlog::warn("request {}: model {} provider {} answered HTTP {}: {}", ctx.request_id,
-                 model.name, model.provider_name, status,
-                 text.size() > 2048 ? text.substr(0, 2048) + "..." : text);
+                 model.name, model.provider_name, status, std::string_view(text).substr(0, 2048));
     if (e.message.find(model.name) == std::string::npos) {
         e.message = fmt::format("{} (model '{}', provider {})", e.message, model.name,
                                 model.provider_name);

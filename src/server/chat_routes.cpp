@@ -161,10 +161,14 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
         response->id = (style == ErrorStyle::kOpenAI ? "chatcmpl-" : "msg_") + ctx.id;
         response->created = now_unix();
         response->model = model.name;
-        co_await ctx.response.send(http::status::ok, "application/json",
-                                   style == ErrorStyle::kOpenAI
-                                       ? write_openai_chat_response(*response)
-                                       : write_anthropic_response(*response));
+        // (GCC 12 double-destroys class temporaries of a ?: inside co_await: build first.)
+        std::string body;
+        if (style == ErrorStyle::kOpenAI) {
+            body = write_openai_chat_response(*response);
+        } else {
+            body = write_anthropic_response(*response);
+        }
+        co_await ctx.response.send(http::status::ok, "application/json", std::move(body));
         co_return;
     }
     auto stream = co_await target->provider->chat_stream(req, model, call);

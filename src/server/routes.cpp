@@ -151,9 +151,15 @@ awaitable<void> send_error(RequestContext& ctx, const Error& error, ErrorStyle s
     if (error.retry_after_s >= 0) {
         ctx.response.set_header("retry-after", std::to_string(error.retry_after_s));
     }
-    co_await ctx.response.send(
-        static_cast<http::status>(http_status(error.kind)), "application/json",
-        style == ErrorStyle::kAnthropic ? to_anthropic_json(error) : to_openai_json(error));
+    // (GCC 12 double-destroys class temporaries of a ?: inside co_await: build first.)
+    std::string body;
+    if (style == ErrorStyle::kAnthropic) {
+        body = to_anthropic_json(error);
+    } else {
+        body = to_openai_json(error);
+    }
+    co_await ctx.response.send(static_cast<http::status>(http_status(error.kind)),
+                               "application/json", std::move(body));
 }
 
 awaitable<void> dispatch(RequestContext& ctx) {

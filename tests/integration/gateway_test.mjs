@@ -163,7 +163,7 @@ describe('Anthropic upstream behind the OpenAI API', () => {
     assert.equal(r.json.model, 'mock-claude');
     assert.equal(r.json.choices[0].message.content, 'Mock reply from claude-upstream: hi claude');
     assert.equal(r.json.choices[0].finish_reason, 'stop');
-    assert.equal(r.json.usage.completion_tokens, 5);
+    assert.equal(r.json.usage.completion_tokens, 6);
     const last = await mock.lastRequest();
     assert.equal(last.path, '/v1/messages');
     assert.equal(last.headers['x-api-key'], MOCK_KEY);
@@ -183,7 +183,7 @@ describe('Anthropic upstream behind the OpenAI API', () => {
     assert.equal(events[0].data.choices[0].delta.role, 'assistant');
     assert.equal(streamText(events), 'Mock reply from claude-upstream: stream from claude');
     const usage = events.at(-2).data.usage;
-    assert.equal(usage.completion_tokens, 6);
+    assert.equal(usage.completion_tokens, 7);
     assert.ok(usage.prompt_tokens > 0);
   });
 
@@ -220,7 +220,7 @@ describe('Anthropic Messages API inbound', () => {
     assert.equal(r.json.model, 'mock-claude');
     assert.deepEqual(r.json.content, [{ type: 'text', text: 'Mock reply from claude-upstream: hello anthropic' }]);
     assert.equal(r.json.stop_reason, 'end_turn');
-    assert.equal(r.json.usage.output_tokens, 5);
+    assert.equal(r.json.usage.output_tokens, 6);
     const last = await mock.lastRequest();
     assert.equal(last.body.max_tokens, 100);
   });

@@ -158,9 +158,12 @@ std::optional<ApiError> parse_tools(const object& root, std::string& tool_name) 
 
 std::string_view stop_reason(Finish finish) {
     switch (finish) {
-        case Finish::kLength: return "max_tokens";
-        case Finish::kToolCall: return "tool_use";
-        case Finish::kStop: break;
+        case Finish::kLength:
+            return "max_tokens";
+        case Finish::kToolCall:
+            return "tool_use";
+        case Finish::kStop:
+            break;
     }
     return "end_turn";
 }
@@ -173,7 +176,7 @@ std::string id_of(std::string_view prefix, uint64_t serial) {
 
 // The Messages API event sequence; deltas are the kContent events.
 class AnthropicStream final : public SseStream {
-public:
+  public:
     explicit AnthropicStream(Reply reply) : reply_(std::move(reply)) {
         if (reply_.is_tool_call()) {
             const auto pieces = argument_fragments(reply_.tool_arguments);
@@ -235,19 +238,21 @@ public:
                 frame_event(event.bytes, "message_stop", R"({"type":"message_stop"})");
                 state_ = State::kEnd;
                 return true;
-            case State::kEnd: break;
+            case State::kEnd:
+                break;
         }
         return false;
     }
 
     std::string error_event() const override {
         std::string out;
-        frame_event(out, "error",
-                    R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})");
+        frame_event(
+            out, "error",
+            R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})");
         return out;
     }
 
-private:
+  private:
     enum class State {
         kMessageStart,
         kBlockStart,
@@ -403,8 +408,8 @@ std::optional<ApiError> parse_anthropic_messages(simdjson::dom::parser& parser,
         text.clear();
         all_text.clear();
         bool has_tool_result = false;
-        if (auto error = parse_content(content, path + ".content", text, all_text,
-                                       has_tool_result)) {
+        if (auto error =
+                parse_content(content, path + ".content", text, all_text, has_tool_result)) {
             return error;
         }
         prompt_tokens += 3 + count_prompt_words(all_text);

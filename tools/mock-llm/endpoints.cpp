@@ -8,6 +8,7 @@
 
 #include "anthropic_format.hpp"
 #include "json_writer.hpp"
+#include "openai_embeddings.hpp"
 #include "openai_format.hpp"
 
 namespace mock_llm {
@@ -22,23 +23,40 @@ enum class Dialect { kOpenAi, kAnthropic };
 
 std::string_view reason_phrase(int status) {
     switch (status) {
-        case 200: return "OK";
-        case 400: return "Bad Request";
-        case 401: return "Unauthorized";
-        case 403: return "Forbidden";
-        case 404: return "Not Found";
-        case 405: return "Method Not Allowed";
-        case 408: return "Request Timeout";
-        case 409: return "Conflict";
-        case 413: return "Payload Too Large";
-        case 422: return "Unprocessable Entity";
-        case 429: return "Too Many Requests";
-        case 500: return "Internal Server Error";
-        case 502: return "Bad Gateway";
-        case 503: return "Service Unavailable";
-        case 504: return "Gateway Timeout";
-        case 529: return "Site Overloaded";
-        default: return "Unknown";
+        case 200:
+            return "OK";
+        case 400:
+            return "Bad Request";
+        case 401:
+            return "Unauthorized";
+        case 403:
+            return "Forbidden";
+        case 404:
+            return "Not Found";
+        case 405:
+            return "Method Not Allowed";
+        case 408:
+            return "Request Timeout";
+        case 409:
+            return "Conflict";
+        case 413:
+            return "Payload Too Large";
+        case 422:
+            return "Unprocessable Entity";
+        case 429:
+            return "Too Many Requests";
+        case 500:
+            return "Internal Server Error";
+        case 502:
+            return "Bad Gateway";
+        case 503:
+            return "Service Unavailable";
+        case 504:
+            return "Gateway Timeout";
+        case 529:
+            return "Site Overloaded";
+        default:
+            return "Unknown";
     }
 }
 
@@ -128,8 +146,8 @@ net::awaitable<MockService::Done> MockService::serve_api(const HttpRequest& requ
     ex.keep_alive = request.keep_alive();
     ex.dialect = path.starts_with("/v1/messages") ? Dialect::kAnthropic : Dialect::kOpenAi;
     ex.serial = serial_.fetch_add(1, std::memory_order_relaxed) + 1;
-    ex.request_id_header = ex.dialect == Dialect::kAnthropic ? "request-id: req_mock_"
-                                                             : "x-request-id: req_mock_";
+    ex.request_id_header =
+        ex.dialect == Dialect::kAnthropic ? "request-id: req_mock_" : "x-request-id: req_mock_";
     ex.request_id_header += std::to_string(ex.serial);
     ex.request_id_header += "\r\n";
 
@@ -158,8 +176,8 @@ net::awaitable<MockService::Done> MockService::serve_api(const HttpRequest& requ
         error.type = "not_found_error";
         error.message = "Not Found";
     } else {
-        error.message = "Invalid URL (" + std::string(request.method_string()) + " " +
-                        std::string(path) + ")";
+        error.message =
+            "Invalid URL (" + std::string(request.method_string()) + " " + std::string(path) + ")";
     }
     co_return co_await send_error(ex, error, {}, client);
 }
@@ -171,8 +189,8 @@ std::optional<ApiError> MockService::check_auth(const Exchange& ex,
             return ApiError{401, "invalid x-api-key", "authentication_error", {}, {}};
         }
         if (request["anthropic-version"].empty()) {
-            return ApiError{400, "anthropic-version: header is required", "invalid_request_error",
-                            {}, {}};
+            return ApiError{
+                400, "anthropic-version: header is required", "invalid_request_error", {}, {}};
         }
         return std::nullopt;
     }
@@ -180,14 +198,13 @@ std::optional<ApiError> MockService::check_auth(const Exchange& ex,
     const std::string_view auth = request[http::field::authorization];
     if (auth.size() != config_.require_key.size() + 7 || !auth.starts_with("Bearer ") ||
         auth.substr(7) != config_.require_key) {
-        return ApiError{401, "Incorrect API key provided", "invalid_request_error", {},
-                        "invalid_api_key"};
+        return ApiError{
+            401, "Incorrect API key provided", "invalid_request_error", {}, "invalid_api_key"};
     }
     return std::nullopt;
 }
 
-std::optional<ApiError> MockService::plan_faults(const HttpRequest& request,
-                                                 std::string_view model,
+std::optional<ApiError> MockService::plan_faults(const HttpRequest& request, std::string_view model,
                                                  std::string_view directive, FaultPlan& plan) {
     FaultSpec header;
     const auto header_it = request.find("x-mock-fault");
@@ -204,8 +221,7 @@ std::optional<ApiError> MockService::plan_faults(const HttpRequest& request,
     return std::nullopt;
 }
 
-net::awaitable<MockService::Done> MockService::serve_chat(Exchange& ex,
-                                                          const HttpRequest& request,
+net::awaitable<MockService::Done> MockService::serve_chat(Exchange& ex, const HttpRequest& request,
                                                           ClientChannel& client, size_t worker) {
     if (auto error = check_auth(ex, request)) co_return co_await send_error(ex, *error, {}, client);
 
@@ -276,8 +292,10 @@ net::awaitable<MockService::Done> MockService::serve_models(Exchange& ex,
     co_return co_await send(ex, 200, body, {}, client);
 }
 
-net::awaitable<std::optional<MockService::Done>> MockService::play_prelude(
-    const Exchange& ex, const FaultPlan& plan, bool streaming, ClientChannel& client) {
+net::awaitable<std::optional<MockService::Done>> MockService::play_prelude(const Exchange& ex,
+                                                                           const FaultPlan& plan,
+                                                                           bool streaming,
+                                                                           ClientChannel& client) {
     if (plan.latency_ms > 0) {
         const WaitResult waited = co_await client.wait(milliseconds(plan.latency_ms));
         if (waited == WaitResult::kClientGone) co_return Done{Ending::kCancelled, Outcome::kClose};
@@ -298,8 +316,7 @@ net::awaitable<std::optional<MockService::Done>> MockService::play_prelude(
 }
 
 net::awaitable<MockService::Done> MockService::play_stream(const Exchange& ex,
-                                                           const FaultPlan& plan,
-                                                           SseStream& stream,
+                                                           const FaultPlan& plan, SseStream& stream,
                                                            ClientChannel& client) {
     constexpr Done kGone{Ending::kCancelled, Outcome::kClose};
     const std::string head =
@@ -329,7 +346,8 @@ net::awaitable<MockService::Done> MockService::play_stream(const Exchange& ex,
             sent = co_await client.write_chunk(error);
             if (sent) sent = co_await client.write_last_chunk();
             if (!sent) co_return kGone;
-            co_return Done{Ending::kCompleted, ex.keep_alive ? Outcome::kKeepAlive : Outcome::kClose};
+            co_return Done{Ending::kCompleted,
+                           ex.keep_alive ? Outcome::kKeepAlive : Outcome::kClose};
         }
         if (plan.malformed) {
             const std::string broken = malform_event(event.bytes);
@@ -361,8 +379,7 @@ net::awaitable<MockService::Done> MockService::send(const Exchange& ex, int stat
     co_return Done{Ending::kCompleted, ex.keep_alive ? Outcome::kKeepAlive : Outcome::kClose};
 }
 
-net::awaitable<MockService::Done> MockService::send_error(const Exchange& ex,
-                                                          const ApiError& error,
+net::awaitable<MockService::Done> MockService::send_error(const Exchange& ex, const ApiError& error,
                                                           std::string_view retry_after,
                                                           ClientChannel& client) {
     std::string extra;
@@ -377,8 +394,8 @@ net::awaitable<MockService::Done> MockService::send_error(const Exchange& ex,
     co_return co_await send(ex, error.status, render_error(ex.dialect, error), extra, client);
 }
 
-net::awaitable<Outcome> MockService::serve_admin(const HttpRequest& request,
-                                                 std::string_view path, ClientChannel& client) {
+net::awaitable<Outcome> MockService::serve_admin(const HttpRequest& request, std::string_view path,
+                                                 ClientChannel& client) {
     const auto method = request.method();
     int status = 200;
     std::string body;
@@ -430,12 +447,13 @@ net::awaitable<Outcome> MockService::serve_admin(const HttpRequest& request,
         }
     } else {
         status = 404;
-        body = R"({"error":{"message":"unknown mock admin endpoint","type":"invalid_request_error"}})";
+        body =
+            R"({"error":{"message":"unknown mock admin endpoint","type":"invalid_request_error"}})";
     }
     const bool keep_alive = request.keep_alive();
     const std::string head = make_head(status, kJson, body.size(), {}, keep_alive);
     const bool sent = co_await client.write(head, body);
-    co_return sent && keep_alive ? Outcome::kKeepAlive : Outcome::kClose;
+    co_return sent&& keep_alive ? Outcome::kKeepAlive : Outcome::kClose;
 }
 
 }  // namespace mock_llm

@@ -27,20 +27,20 @@ struct MockConfig {
 };
 
 class MockService final : public RequestHandler {
-public:
+  public:
     MockService(MockConfig config, FaultBook& faults, Stats& stats, size_t workers);
 
     net::awaitable<Outcome> handle(std::shared_ptr<HttpRequest> request, ClientChannel& client,
                                    size_t worker) override;
 
-private:
+  private:
     struct Exchange;
     struct Done;
 
     net::awaitable<Done> serve_api(const HttpRequest& request, std::string_view path,
                                    ClientChannel& client, size_t worker);
-    net::awaitable<Done> serve_chat(Exchange& ex, const HttpRequest& request,
-                                    ClientChannel& client, size_t worker);
+    net::awaitable<Done> serve_chat(Exchange& ex, const HttpRequest& request, ClientChannel& client,
+                                    size_t worker);
     net::awaitable<Done> serve_embeddings(Exchange& ex, const HttpRequest& request,
                                           ClientChannel& client, size_t worker);
     net::awaitable<Done> serve_models(Exchange& ex, const HttpRequest& request,
@@ -51,8 +51,8 @@ private:
     // Faults that act before any answer: latency, hang, status, non-stream reset.
     net::awaitable<std::optional<Done>> play_prelude(const Exchange& ex, const FaultPlan& plan,
                                                      bool streaming, ClientChannel& client);
-    net::awaitable<Done> play_stream(const Exchange& ex, const FaultPlan& plan,
-                                     SseStream& stream, ClientChannel& client);
+    net::awaitable<Done> play_stream(const Exchange& ex, const FaultPlan& plan, SseStream& stream,
+                                     ClientChannel& client);
     net::awaitable<Done> send(const Exchange& ex, int status, std::string_view body,
                               std::string_view extra_headers, ClientChannel& client);
     net::awaitable<Done> send_error(const Exchange& ex, const ApiError& error,

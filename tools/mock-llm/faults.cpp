@@ -10,8 +10,10 @@ namespace mock_llm {
 namespace {
 
 std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
     return s;
 }
 
@@ -22,8 +24,8 @@ std::string parse_int(std::string_view key, std::string_view value, int64_t min,
     if (result.ec != std::errc() || result.ptr != value.data() + value.size() || v < min ||
         v > max) {
         return "mock fault: '" + std::string(key) + "' needs an integer from " +
-               std::to_string(min) + " to " + std::to_string(max) + ", got '" +
-               std::string(value) + "'";
+               std::to_string(min) + " to " + std::to_string(max) + ", got '" + std::string(value) +
+               "'";
     }
     out = v;
     return {};
@@ -35,8 +37,8 @@ std::string parse_bool(std::string_view key, std::string_view value, std::option
     } else if (value == "0" || value == "false") {
         out = false;
     } else {
-        return "mock fault: '" + std::string(key) + "' needs 1 or 0, got '" +
-               std::string(value) + "'";
+        return "mock fault: '" + std::string(key) + "' needs 1 or 0, got '" + std::string(value) +
+               "'";
     }
     return {};
 }

@@ -49,8 +49,8 @@ std::string format_fault_spec(const FaultSpec& spec);
 struct FaultPlan {
     int64_t latency_ms = 0;
     bool hang = false;
-    int status = 0;           // 0: answer normally
-    std::string retry_after;  // Retry-After header value; empty: none
+    int status = 0;                   // 0: answer normally
+    std::string retry_after;          // Retry-After header value; empty: none
     int64_t reset_after_chunks = -1;  // -1: never
     bool malformed = false;
     int64_t chunk_delay_ms = 0;
@@ -59,7 +59,7 @@ struct FaultPlan {
 };
 
 class FaultBook {
-public:
+  public:
     // `startup` are the --fault rules; they survive clear() with their counts restored.
     explicit FaultBook(std::vector<FaultSpec> startup);
 
@@ -73,14 +73,14 @@ public:
     // the request header's spec, then the message directive's spec; then decides fail_first.
     FaultPlan plan(std::string_view model, const FaultSpec& header, const FaultSpec& directive);
 
-private:
+  private:
     FaultPlan finish(const FaultSpec& merged, std::string_view model);
 
     mutable std::mutex mutex_;
-    std::vector<FaultSpec> startup_;               // guarded by mutex_ (never changes)
-    std::vector<FaultSpec> rules_;                 // guarded by mutex_
+    std::vector<FaultSpec> startup_;                        // guarded by mutex_ (never changes)
+    std::vector<FaultSpec> rules_;                          // guarded by mutex_
     std::unordered_map<std::string, int64_t> fail_counts_;  // guarded by mutex_
-    std::atomic<bool> has_rules_{false};           // rules_ is non-empty
+    std::atomic<bool> has_rules_{false};                    // rules_ is non-empty
 };
 
 }  // namespace mock_llm

@@ -91,8 +91,10 @@ net::awaitable<WaitResult> ClientChannel::wait(std::optional<milliseconds> durat
     char byte = 0;
     error_code peek_ec;
     const size_t n = socket_.receive(net::buffer(&byte, 1), tcp::socket::message_peek, peek_ec);
-    if (peek_ec == net::error::would_block) peek_ec = {};  // spurious wake-up: treat as data
-    else if (peek_ec || n == 0) co_return WaitResult::kClientGone;
+    if (peek_ec == net::error::would_block)
+        peek_ec = {};  // spurious wake-up: treat as data
+    else if (peek_ec || n == 0)
+        co_return WaitResult::kClientGone;
     peer_sent_data_ = true;
     timer_.expires_at(deadline);
     co_await timer_.async_wait(net::redirect_error(net::use_awaitable, ec));
@@ -110,12 +112,14 @@ HttpServer::HttpServer(ServerOptions options, RequestHandler& handler)
       handler_(handler),
       contexts_([n = std::max<size_t>(options_.threads, 1)] {
           std::vector<std::unique_ptr<net::io_context>> contexts;
-          for (size_t i = 0; i < n; ++i) contexts.push_back(std::make_unique<net::io_context>(1));
+          for (size_t i = 0; i < n; ++i)
+              contexts.push_back(std::make_unique<net::io_context>(1));
           return contexts;
       }()),
       acceptor_(*contexts_[0]),
       signals_(*contexts_[0], SIGINT, SIGTERM) {
-    for (auto& context : contexts_) guards_.push_back(net::make_work_guard(*context));
+    for (auto& context : contexts_)
+        guards_.push_back(net::make_work_guard(*context));
 }
 
 HttpServer::~HttpServer() = default;
@@ -146,7 +150,8 @@ void HttpServer::run() {
         threads.emplace_back([context = contexts_[i].get()] { context->run(); });
     }
     contexts_[0]->run();
-    for (auto& thread : threads) thread.join();
+    for (auto& thread : threads)
+        thread.join();
 }
 
 void HttpServer::stop() {
@@ -155,7 +160,8 @@ void HttpServer::stop() {
         acceptor_.close(ignored);
         signals_.cancel(ignored);
     });
-    for (auto& context : contexts_) context->stop();
+    for (auto& context : contexts_)
+        context->stop();
 }
 
 net::awaitable<void> HttpServer::accept_loop() {

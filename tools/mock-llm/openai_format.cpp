@@ -1,10 +1,7 @@
-// OpenAI wire format: request validation and extraction, completion bodies, the chunk stream,
-// embeddings, the model list and error bodies, shaped as api.openai.com answers them.
+// OpenAI wire format: chat request validation and extraction, completion bodies, the chunk
+// stream and error bodies, shaped as api.openai.com answers them.
 
 #include "openai_format.hpp"
-
-#include <cmath>
-#include <cstring>
 
 #include "json_writer.hpp"
 
@@ -16,55 +13,22 @@ using simdjson::dom::element;
 using simdjson::dom::object;
 
 constexpr std::string_view kFingerprint = "fp_mock";
-constexpr int64_t kModelsCreated = 1'700'000'000;
-constexpr int64_t kMaxDimensions = 8192;
-
-ApiError invalid(std::string message, std::string param = {}, std::string code = {}) {
-    return ApiError{400, std::move(message), "invalid_request_error", std::move(param),
-                    std::move(code)};
-}
 
 std::string_view json_type_name(const element& e) {
     switch (e.type()) {
-        case simdjson::dom::element_type::ARRAY: return "an array";
-        case simdjson::dom::element_type::OBJECT: return "an object";
-        case simdjson::dom::element_type::STRING: return "a string";
-        case simdjson::dom::element_type::BOOL: return "a boolean";
-        case simdjson::dom::element_type::NULL_VALUE: return "null";
-        default: return "a number";
+        case simdjson::dom::element_type::ARRAY:
+            return "an array";
+        case simdjson::dom::element_type::OBJECT:
+            return "an object";
+        case simdjson::dom::element_type::STRING:
+            return "a string";
+        case simdjson::dom::element_type::BOOL:
+            return "a boolean";
+        case simdjson::dom::element_type::NULL_VALUE:
+            return "null";
+        default:
+            return "a number";
     }
-}
-
-ApiError invalid_type(std::string param, std::string_view expected, const element& got) {
-    std::string message = "Invalid type for '" + param + "': expected " + std::string(expected) +
-                          ", but got " + std::string(json_type_name(got)) + " instead.";
-    return invalid(std::move(message), std::move(param), "invalid_type");
-}
-
-std::optional<ApiError> parse_body(simdjson::dom::parser& parser, const std::string& body,
-                                   object& root) {
-    element doc;
-    if (parser.parse(body).get(doc) != simdjson::SUCCESS) {
-        return invalid(
-            "We could not parse the JSON body of your request. (HINT: This likely means you "
-            "aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, "
-            "but what was sent was not valid JSON.)");
-    }
-    if (doc.get(root) != simdjson::SUCCESS) {
-        return invalid_type("body", "an object", doc);
-    }
-    return std::nullopt;
-}
-
-std::optional<ApiError> parse_model(const object& root, std::string& model) {
-    element e;
-    if (root["model"].get(e) != simdjson::SUCCESS || e.is_null()) {
-        return invalid("you must provide a model parameter");
-    }
-    std::string_view text;
-    if (e.get(text) != simdjson::SUCCESS) return invalid_type("model", "a string", e);
-    model = std::string(text);
-    return std::nullopt;
 }
 
 // The text of a message's content: a string, or the text parts of an array, newline-joined.
@@ -78,24 +42,22 @@ std::optional<ApiError> content_text(const element& content, const std::string& 
     if (content.is_null()) return std::nullopt;
     array parts;
     if (content.get(parts) != simdjson::SUCCESS) {
-        return invalid_type(param, "one of a string or array of objects", content);
+        return openai_invalid_type(param, "one of a string or array of objects", content);
     }
     size_t i = 0;
     for (element part : parts) {
         std::string_view type;
         if (part["type"].get(type) != simdjson::SUCCESS) {
-            return invalid("Missing required parameter: '" + param + "[" + std::to_string(i) +
-                               "].type'.",
-                           param + "[" + std::to_string(i) + "].type",
-                           "missing_required_parameter");
+            return openai_invalid(
+                "Missing required parameter: '" + param + "[" + std::to_string(i) + "].type'.",
+                param + "[" + std::to_string(i) + "].type", "missing_required_parameter");
         }
         if (type == "text") {
             std::string_view part_text;
             if (part["text"].get(part_text) != simdjson::SUCCESS) {
-                return invalid("Missing required parameter: '" + param + "[" +
-                                   std::to_string(i) + "].text'.",
-                               param + "[" + std::to_string(i) + "].text",
-                               "missing_required_parameter");
+                return openai_invalid(
+                    "Missing required parameter: '" + param + "[" + std::to_string(i) + "].text'.",
+                    param + "[" + std::to_string(i) + "].text", "missing_required_parameter");
             }
             if (!text.empty()) text += '\n';
             text.append(part_text);
@@ -115,12 +77,13 @@ std::optional<ApiError> parse_max_tokens(const object& root, std::optional<int64
         element e;
         if (root[name].get(e) != simdjson::SUCCESS || e.is_null()) continue;
         int64_t v = 0;
-        if (e.get(v) != simdjson::SUCCESS) return invalid_type(name, "an integer", e);
+        if (e.get(v) != simdjson::SUCCESS) return openai_invalid_type(name, "an integer", e);
         if (v < 1) {
-            return invalid("Invalid '" + std::string(name) +
-                               "': integer below minimum value. Expected a value >= 1, but got " +
-                               std::to_string(v) + " instead.",
-                           name, "integer_below_min_value");
+            return openai_invalid(
+                "Invalid '" + std::string(name) +
+                    "': integer below minimum value. Expected a value >= 1, but got " +
+                    std::to_string(v) + " instead.",
+                name, "integer_below_min_value");
         }
         out = v;
         return std::nullopt;
@@ -136,13 +99,13 @@ std::optional<ApiError> parse_tools(const object& root, std::string& tool_name) 
     }
     array tools;
     if (tools_el.get(tools) != simdjson::SUCCESS) {
-        return invalid_type("tools", "an array", tools_el);
+        return openai_invalid_type("tools", "an array", tools_el);
     }
     if (tools.size() == 0) return std::nullopt;
     std::string_view first_name;
     if (tools.at(0)["function"]["name"].get(first_name) != simdjson::SUCCESS) {
-        return invalid("Missing required parameter: 'tools[0].function.name'.",
-                       "tools[0].function.name", "missing_required_parameter");
+        return openai_invalid("Missing required parameter: 'tools[0].function.name'.",
+                              "tools[0].function.name", "missing_required_parameter");
     }
     element choice;
     if (root["tool_choice"].get(choice) == simdjson::SUCCESS) {
@@ -165,9 +128,12 @@ void write_usage(JsonWriter& json, int64_t prompt_tokens, int64_t completion_tok
 
 std::string_view finish_reason(Finish finish) {
     switch (finish) {
-        case Finish::kLength: return "length";
-        case Finish::kToolCall: return "tool_calls";
-        case Finish::kStop: break;
+        case Finish::kLength:
+            return "length";
+        case Finish::kToolCall:
+            return "tool_calls";
+        case Finish::kStop:
+            break;
     }
     return "stop";
 }
@@ -180,7 +146,7 @@ void append_id(std::string& out, std::string_view prefix, uint64_t serial) {
 // The chat.completion.chunk stream: role chunk, one chunk per word (or argument fragment),
 // the finish chunk, the usage chunk when asked for, then [DONE].
 class OpenAiStream final : public SseStream {
-public:
+  public:
     OpenAiStream(Reply reply, bool include_usage)
         : reply_(std::move(reply)), include_usage_(include_usage) {
         append_id(id_, "chatcmpl-mock-", reply_.serial);
@@ -217,7 +183,8 @@ public:
                 frame_data(event.bytes, "[DONE]");
                 state_ = State::kEnd;
                 return true;
-            case State::kEnd: break;
+            case State::kEnd:
+                break;
         }
         return false;
     }
@@ -230,7 +197,7 @@ public:
         return out;
     }
 
-private:
+  private:
     enum class State { kRole, kContent, kFinish, kUsage, kDone, kEnd };
 
     void render_error_json(std::string& json) const {
@@ -341,56 +308,62 @@ private:
     size_t next_fragment_ = 0;
 };
 
-// splitmix64: a tiny, well-mixed generator for the embedding components.
-uint64_t splitmix64(uint64_t& state) {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-uint64_t fnv1a(std::string_view bytes) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (const char c : bytes) {
-        h ^= static_cast<unsigned char>(c);
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
-// Appends token ids as hash material; returns false if an element is not an integer.
-bool append_tokens(const array& tokens, std::string& material, int64_t& n_tokens) {
-    material = "\x01tokens:";
-    for (element t : tokens) {
-        int64_t id = 0;
-        if (t.get(id) != simdjson::SUCCESS) return false;
-        char bytes[sizeof id];
-        std::memcpy(bytes, &id, sizeof id);
-        material.append(bytes, sizeof bytes);
-        ++n_tokens;
-    }
-    return true;
-}
-
 }  // namespace
+
+ApiError openai_invalid(std::string message, std::string param, std::string code) {
+    return ApiError{400, std::move(message), "invalid_request_error", std::move(param),
+                    std::move(code)};
+}
+
+ApiError openai_invalid_type(std::string param, std::string_view expected, const element& got) {
+    std::string message = "Invalid type for '" + param + "': expected " + std::string(expected) +
+                          ", but got " + std::string(json_type_name(got)) + " instead.";
+    return openai_invalid(std::move(message), std::move(param), "invalid_type");
+}
+
+std::optional<ApiError> parse_openai_body(simdjson::dom::parser& parser, const std::string& body,
+                                          object& root) {
+    element doc;
+    if (parser.parse(body).get(doc) != simdjson::SUCCESS) {
+        return openai_invalid(
+            "We could not parse the JSON body of your request. (HINT: This likely means you "
+            "aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, "
+            "but what was sent was not valid JSON.)");
+    }
+    if (doc.get(root) != simdjson::SUCCESS) {
+        return openai_invalid_type("body", "an object", doc);
+    }
+    return std::nullopt;
+}
+
+std::optional<ApiError> parse_openai_model(const object& root, std::string& model) {
+    element e;
+    if (root["model"].get(e) != simdjson::SUCCESS || e.is_null()) {
+        return openai_invalid("you must provide a model parameter");
+    }
+    std::string_view text;
+    if (e.get(text) != simdjson::SUCCESS) return openai_invalid_type("model", "a string", e);
+    model = std::string(text);
+    return std::nullopt;
+}
 
 std::optional<ApiError> parse_openai_chat(simdjson::dom::parser& parser, const std::string& body,
                                           ChatCall& call) {
     object root;
-    if (auto error = parse_body(parser, body, root)) return error;
-    if (auto error = parse_model(root, call.model)) return error;
+    if (auto error = parse_openai_body(parser, body, root)) return error;
+    if (auto error = parse_openai_model(root, call.model)) return error;
 
     element messages_el;
     if (root["messages"].get(messages_el) != simdjson::SUCCESS) {
-        return invalid("Missing required parameter: 'messages'.", "messages",
-                       "missing_required_parameter");
+        return openai_invalid("Missing required parameter: 'messages'.", "messages",
+                              "missing_required_parameter");
     }
     array messages;
     if (messages_el.get(messages) != simdjson::SUCCESS) {
-        return invalid_type("messages", "an array of objects", messages_el);
+        return openai_invalid_type("messages", "an array of objects", messages_el);
     }
     if (messages.size() == 0) {
-        return invalid(
+        return openai_invalid(
             "Invalid 'messages': empty array. Expected an array with minimum length 1, but got "
             "an empty array instead.",
             "messages", "empty_array");
@@ -406,14 +379,14 @@ std::optional<ApiError> parse_openai_chat(simdjson::dom::parser& parser, const s
         std::string_view role;
         element role_el;
         if (message["role"].get(role_el) != simdjson::SUCCESS) {
-            return invalid("Missing required parameter: '" + param + ".role'.", param + ".role",
-                           "missing_required_parameter");
+            return openai_invalid("Missing required parameter: '" + param + ".role'.",
+                                  param + ".role", "missing_required_parameter");
         }
         if (role_el.get(role) != simdjson::SUCCESS || !is_known_role(role)) {
-            return invalid("Invalid value: '" + std::string(role) +
-                               "'. Supported values are: 'system', 'assistant', 'user', "
-                               "'function', 'tool', and 'developer'.",
-                           param + ".role", "invalid_value");
+            return openai_invalid("Invalid value: '" + std::string(role) +
+                                      "'. Supported values are: 'system', 'assistant', 'user', "
+                                      "'function', 'tool', and 'developer'.",
+                                  param + ".role", "invalid_value");
         }
         text.clear();
         element content;
@@ -437,7 +410,7 @@ std::optional<ApiError> parse_openai_chat(simdjson::dom::parser& parser, const s
     element stream_el;
     if (root["stream"].get(stream_el) == simdjson::SUCCESS && !stream_el.is_null()) {
         if (stream_el.get(stream) != simdjson::SUCCESS) {
-            return invalid_type("stream", "a boolean", stream_el);
+            return openai_invalid_type("stream", "a boolean", stream_el);
         }
     }
     call.stream = stream;
@@ -511,7 +484,7 @@ ApiError openai_error_for_status(int status, std::string_view model) {
     e.status = status;
     switch (status) {
         case 400:
-            e = invalid("mock: injected bad request");
+            e = openai_invalid("mock: injected bad request");
             break;
         case 401:
             e.type = "invalid_request_error";
@@ -558,134 +531,6 @@ ApiError openai_error_for_status(int status, std::string_view model) {
     }
     e.status = status;
     return e;
-}
-
-std::optional<ApiError> parse_openai_embeddings(simdjson::dom::parser& parser,
-                                                const std::string& body, EmbeddingsCall& call) {
-    object root;
-    if (auto error = parse_body(parser, body, root)) return error;
-    if (auto error = parse_model(root, call.model)) return error;
-
-    element input;
-    if (root["input"].get(input) != simdjson::SUCCESS) {
-        return invalid("Missing required parameter: 'input'.", "input",
-                       "missing_required_parameter");
-    }
-    std::string_view text;
-    array items;
-    if (input.get(text) == simdjson::SUCCESS) {
-        call.inputs.emplace_back(text);
-        call.prompt_tokens = count_words(text);
-    } else if (input.get(items) == simdjson::SUCCESS && items.size() > 0) {
-        element first;
-        if (items.at(0).get(first) == simdjson::SUCCESS &&
-            (first.is_int64() || first.is_uint64())) {  // one token array
-            std::string material;
-            if (!append_tokens(items, material, call.prompt_tokens)) {
-                return invalid("'$.input' is invalid.", "input");
-            }
-            call.inputs.push_back(std::move(material));
-        } else {
-            for (element item : items) {
-                array tokens;
-                if (item.get(text) == simdjson::SUCCESS) {
-                    call.inputs.emplace_back(text);
-                    call.prompt_tokens += count_words(text);
-                } else if (item.get(tokens) == simdjson::SUCCESS) {
-                    std::string material;
-                    if (!append_tokens(tokens, material, call.prompt_tokens)) {
-                        return invalid("'$.input' is invalid.", "input");
-                    }
-                    call.inputs.push_back(std::move(material));
-                } else {
-                    return invalid("'$.input' is invalid.", "input");
-                }
-            }
-        }
-    } else {
-        return invalid("'$.input' is invalid.", "input");
-    }
-
-    element dims;
-    if (root["dimensions"].get(dims) == simdjson::SUCCESS && !dims.is_null()) {
-        if (dims.get(call.dimensions) != simdjson::SUCCESS || call.dimensions < 1 ||
-            call.dimensions > kMaxDimensions) {
-            return invalid("Invalid 'dimensions': expected an integer from 1 to " +
-                               std::to_string(kMaxDimensions) + ".",
-                           "dimensions", "invalid_value");
-        }
-    }
-    element format;
-    if (root["encoding_format"].get(format) == simdjson::SUCCESS && !format.is_null()) {
-        std::string_view name;
-        if (format.get(name) != simdjson::SUCCESS || (name != "float" && name != "base64")) {
-            return invalid("Invalid value for 'encoding_format': expected 'float' or 'base64'.",
-                           "encoding_format", "invalid_value");
-        }
-        call.base64 = name == "base64";
-    }
-    return std::nullopt;
-}
-
-std::string render_openai_embeddings(const EmbeddingsCall& call) {
-    std::string out;
-    out.reserve(128 + call.inputs.size() * static_cast<size_t>(call.dimensions) * 12);
-    JsonWriter w(out);
-    w.begin_object().key("object").string("list").key("data").begin_array();
-    std::vector<float> vec(static_cast<size_t>(call.dimensions));
-    std::string packed;
-    for (size_t i = 0; i < call.inputs.size(); ++i) {
-        uint64_t state = fnv1a(call.inputs[i]);
-        double norm = 0;
-        for (float& x : vec) {
-            // Top 24 bits -> [-1, 1).
-            x = static_cast<float>(static_cast<double>(splitmix64(state) >> 40) / 8388608.0 - 1.0);
-            norm += static_cast<double>(x) * x;
-        }
-        const double scale = norm > 0 ? 1.0 / std::sqrt(norm) : 0.0;
-        for (float& x : vec) x = static_cast<float>(x * scale);
-
-        w.begin_object().key("object").string("embedding");
-        w.key("index").number(static_cast<int64_t>(i));
-        w.key("embedding");
-        if (call.base64) {
-            // Little-endian float32, as the SDKs decode it (this machine is little-endian).
-            packed.assign(reinterpret_cast<const char*>(vec.data()), vec.size() * sizeof(float));
-            std::string encoded;
-            append_base64(encoded, packed);
-            w.string(encoded);
-        } else {
-            w.begin_array();
-            for (const float x : vec) w.number(x);
-            w.end_array();
-        }
-        w.end_object();
-    }
-    w.end_array();
-    w.key("model").string(call.model);
-    w.key("usage").begin_object();
-    w.key("prompt_tokens").number(call.prompt_tokens);
-    w.key("total_tokens").number(call.prompt_tokens);
-    w.end_object().end_object();
-    return out;
-}
-
-std::string render_openai_models() {
-    static constexpr std::string_view kModels[] = {"mock-gpt", "mock-gpt-mini", "mock-claude",
-                                                   "mock-embed"};
-    std::string out;
-    JsonWriter w(out);
-    w.begin_object().key("object").string("list").key("data").begin_array();
-    for (const std::string_view id : kModels) {
-        w.begin_object();
-        w.key("id").string(id);
-        w.key("object").string("model");
-        w.key("created").number(kModelsCreated);
-        w.key("owned_by").string("mock");
-        w.end_object();
-    }
-    w.end_array().end_object();
-    return out;
 }
 
 }  // namespace mock_llm

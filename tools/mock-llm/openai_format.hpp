@@ -1,5 +1,5 @@
-// OpenAI wire format: /v1/chat/completions (JSON and SSE chunks), /v1/embeddings, /v1/models
-// and OpenAI-shaped errors, as small named conversion functions.
+// OpenAI wire format: /v1/chat/completions (JSON and SSE chunks) and OpenAI-shaped errors, as
+// small named conversion functions (embeddings and models are in openai_embeddings.hpp).
 // Thread-safe given one simdjson parser per thread; results own their data; errors are values.
 #pragma once
 
@@ -8,7 +8,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include <simdjson.h>
 
@@ -28,19 +27,13 @@ std::string render_openai_error(const ApiError& error);
 // The realistic error for an injected status (429 rate_limit_exceeded, 500 server_error, ...).
 ApiError openai_error_for_status(int status, std::string_view model);
 
-struct EmbeddingsCall {
-    std::string model;
-    std::vector<std::string> inputs;  // hash material: text, or the token ids' bytes
-    int64_t dimensions = 16;
-    bool base64 = false;
-    int64_t prompt_tokens = 0;  // words of text inputs plus token ids of token inputs
-};
-
-std::optional<ApiError> parse_openai_embeddings(simdjson::dom::parser& parser,
-                                                const std::string& body, EmbeddingsCall& call);
-// Deterministic unit vectors, one per input, seeded by a hash of the input.
-std::string render_openai_embeddings(const EmbeddingsCall& call);
-
-std::string render_openai_models();
+// Shared by the OpenAI endpoints: a 400 invalid_request_error, a type mismatch, the body as
+// an object, and the required "model".
+ApiError openai_invalid(std::string message, std::string param = {}, std::string code = {});
+ApiError openai_invalid_type(std::string param, std::string_view expected,
+                             const simdjson::dom::element& got);
+std::optional<ApiError> parse_openai_body(simdjson::dom::parser& parser, const std::string& body,
+                                          simdjson::dom::object& root);
+std::optional<ApiError> parse_openai_model(const simdjson::dom::object& root, std::string& model);
 
 }  // namespace mock_llm

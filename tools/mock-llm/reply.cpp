@@ -10,17 +10,21 @@
 namespace mock_llm {
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
+bool is_space(char c) {
+    return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
 
 // Appends the words of `text` to `out`, single-spaced, at most `max_words` of them.
 int64_t append_words(std::string& out, std::string_view text, int64_t max_words) {
     int64_t n = 0;
     size_t i = 0;
     while (i < text.size() && n < max_words) {
-        while (i < text.size() && is_space(text[i])) ++i;
+        while (i < text.size() && is_space(text[i]))
+            ++i;
         if (i == text.size()) break;
         const size_t start = i;
-        while (i < text.size() && !is_space(text[i])) ++i;
+        while (i < text.size() && !is_space(text[i]))
+            ++i;
         if (!out.empty()) out += ' ';
         out.append(text.data() + start, i - start);
         ++n;
@@ -32,7 +36,8 @@ std::string_view truncate_utf8(std::string_view text, size_t max_bytes) {
     if (text.size() <= max_bytes) return text;
     size_t end = max_bytes;
     // Step back over continuation bytes (10xxxxxx) so a code point is never split.
-    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80)
+        --end;
     return text.substr(0, end);
 }
 
@@ -67,8 +72,10 @@ std::string strip_directives(std::string_view text, std::string& specs) {
         if (close == std::string_view::npos) break;
         out.append(text.substr(pos, open - pos));
         std::string_view spec = text.substr(open + kOpen.size(), close - open - kOpen.size());
-        while (!spec.empty() && is_space(spec.front())) spec.remove_prefix(1);
-        while (!spec.empty() && is_space(spec.back())) spec.remove_suffix(1);
+        while (!spec.empty() && is_space(spec.front()))
+            spec.remove_prefix(1);
+        while (!spec.empty() && is_space(spec.back()))
+            spec.remove_suffix(1);
         if (!spec.empty()) {
             if (!specs.empty()) specs += ',';
             specs.append(spec);
@@ -89,7 +96,8 @@ std::string clean_user_text(std::string_view raw, std::string& specs) {
         append_words(collapsed, raw, INT64_MAX);
     }
     collapsed.resize(truncate_utf8(collapsed, kMaxUserTextBytes).size());
-    while (!collapsed.empty() && collapsed.back() == ' ') collapsed.pop_back();
+    while (!collapsed.empty() && collapsed.back() == ' ')
+        collapsed.pop_back();
     return collapsed;
 }
 

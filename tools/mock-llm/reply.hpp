@@ -15,10 +15,10 @@ namespace mock_llm {
 // into a JSON parser, so it survives the waits a fault may impose.
 struct ChatCall {
     std::string model;
-    std::string user_text;  // last user message: directives removed, whitespace collapsed,
-                            // at most kMaxUserTextBytes
-    std::string directive;  // fault specs found in [[mock: ...]] directives, comma-joined
-    std::string tool_name;  // the tool to call; empty when no tool call is due
+    std::string user_text;           // last user message: directives removed, whitespace collapsed,
+                                     // at most kMaxUserTextBytes
+    std::string directive;           // fault specs found in [[mock: ...]] directives, comma-joined
+    std::string tool_name;           // the tool to call; empty when no tool call is due
     bool after_tool_result = false;  // the last message carries a tool result
     bool stream = false;
     bool include_usage = false;  // OpenAI stream_options.include_usage

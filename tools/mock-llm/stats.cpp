@@ -22,7 +22,8 @@ void bump(std::map<std::string, int64_t, std::less<>>& counts, std::string_view 
 
 void write_counts(JsonWriter& w, const std::map<std::string, int64_t, std::less<>>& counts) {
     w.begin_object();
-    for (const auto& [name, n] : counts) w.key(name).number(n);
+    for (const auto& [name, n] : counts)
+        w.key(name).number(n);
     w.end_object();
 }
 
@@ -30,7 +31,8 @@ void write_counts(JsonWriter& w, const std::map<std::string, int64_t, std::less<
 
 Stats::Stats(size_t workers) {
     shards_.reserve(workers);
-    for (size_t i = 0; i < workers; ++i) shards_.push_back(std::make_unique<Shard>());
+    for (size_t i = 0; i < workers; ++i)
+        shards_.push_back(std::make_unique<Shard>());
 }
 
 void Stats::on_request(size_t worker, std::string_view path) {
@@ -86,8 +88,10 @@ std::string Stats::render_stats() const {
         cancelled += shard->cancelled.load(std::memory_order_relaxed);
         in_flight += shard->in_flight.load(std::memory_order_relaxed);
         std::lock_guard lock(shard->mutex);
-        for (const auto& [k, n] : shard->by_path) by_path[k] += n;
-        for (const auto& [k, n] : shard->by_model) by_model[k] += n;
+        for (const auto& [k, n] : shard->by_path)
+            by_path[k] += n;
+        for (const auto& [k, n] : shard->by_model)
+            by_model[k] += n;
     }
     std::string out;
     JsonWriter w(out);
@@ -129,7 +133,8 @@ std::string Stats::render_last_request() const {
     std::string name;
     for (const auto& header : *last) {
         name.assign(header.name_string());
-        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        for (char& c : name)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         w.key(name).string(header.value());
     }
     w.end_object();

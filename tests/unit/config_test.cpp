@@ -1,0 +1,107 @@
+// Config loading: defaults, the embedded example, env expansion, and errors that name the
+// file, line and key.
+#include "switchyard/config/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+namespace switchyard {
+namespace {
+
+ConfigError load_error(const std::string& yaml) {
+    try {
+        load_config_string(yaml, "test.yaml");
+    } catch (const ConfigError& e) {
+        return e;
+    }
+    ADD_FAILURE() << "expected a ConfigError";
+    return ConfigError("", 0, "", "");
+}
+
+TEST(Config, EmbeddedDefaultIsTheSeedCatalog) {
+    auto c = default_config();
+    ASSERT_EQ(c.models.size(), 4u);
+    EXPECT_EQ(c.models[0].name, "gpt-4-turbo");
+    EXPECT_EQ(c.models[0].provider, ProviderKind::kOpenAI);
+    EXPECT_DOUBLE_EQ(c.models[0].price.input_per_1m_usd, 30.0);
+    EXPECT_DOUBLE_EQ(c.models[0].price.output_per_1m_usd, 60.0);
+    EXPECT_EQ(c.models[1].name, "claude-3-5-sonnet");
+    EXPECT_EQ(c.models[1].provider, ProviderKind::kAnthropic);
+    EXPECT_EQ(c.models[1].url.host, "api.anthropic.com");
+    EXPECT_TRUE(c.models[1].url.tls);
+    EXPECT_EQ(c.models[2].name, "llama-2");
+    EXPECT_TRUE(c.models[2].local);
+    EXPECT_EQ(c.models[2].provider, ProviderKind::kOpenAICompatible);
+    EXPECT_EQ(c.models[3].name, "mistral");
+    EXPECT_EQ(c.server.port, 8080);
+    EXPECT_EQ(c.server.max_body_bytes, 10u * 1024 * 1024);
+}
+
+TEST(Config, MinimalConfigGetsDefaults) {
+    auto c = load_config_string("models:\n  - name: a\n    provider: openai\n", "x.yaml");
+    EXPECT_EQ(c.models[0].upstream_model, "a");
+    EXPECT_EQ(c.models[0].base_url, "https://api.openai.com/v1");
+    EXPECT_EQ(c.models[0].api_key_env, "OPENAI_API_KEY");
+    EXPECT_EQ(c.models[0].url.path, "/v1");
+    EXPECT_EQ(c.models[0].url.port, 443);
+    EXPECT_EQ(c.server.host, "127.0.0.1");
+}
+
+TEST(Config, ExpandsEnvironmentVariables) {
+    setenv("SY_CFG_TEST_PORT", "9123", 1);
+    auto c = load_config_string(
+        "models:\n  - name: a\n    provider: ollama\n    base_url: http://127.0.0.1:${SY_CFG_TEST_PORT}/v1\n"
+        "  - name: b\n    provider: ollama\n    base_url: ${SY_CFG_UNSET:-http://h:1}/v1\n",
+        "x.yaml");
+    EXPECT_EQ(c.models[0].url.port, 9123);
+    EXPECT_EQ(c.models[1].url.host, "h");
+    EXPECT_NE(std::string(load_error("models:\n  - name: a\n    provider: ollama\n    base_url: ${SY_CFG_UNSET}\n").what())
+                  .find("SY_CFG_UNSET is not set"),
+              std::string::npos);
+}
+
+TEST(Config, ErrorsNameFileLineAndKey) {
+    auto e = load_error("server:\n  port: 8080\n  prot: 1\nmodels: []\n");
+    EXPECT_EQ(e.file(), "test.yaml");
+    EXPECT_EQ(e.line(), 3);
+    EXPECT_EQ(e.key(), "server.prot");
+    e = load_error("server:\n  port: eighty\nmodels: []\n");
+    EXPECT_EQ(e.line(), 2);
+    EXPECT_EQ(e.key(), "server.port");
+    e = load_error("models:\n  - name: a\n    provider: openai\n  - name: a\n    provider: openai\n");
+    EXPECT_EQ(e.line(), 4);
+    EXPECT_NE(std::string(e.what()).find("duplicate"), std::string::npos);
+    e = load_error("models:\n  - name: a\n    provider: cohere\n");
+    EXPECT_EQ(e.key(), "models[0].provider");
+    e = load_error("models:\n  - name: a\n    provider: ollama\n");
+    EXPECT_EQ(e.key(), "models[0].base_url");
+    e = load_error("models:\n  - name: a\n    provider: openai\n    base_url: ftp://x\n");
+    EXPECT_EQ(e.line(), 4);
+    e = load_error("server: [1, 2\n");
+    EXPECT_EQ(e.key(), "(syntax)");
+    e = load_error("server:\n  port: 8080\n");
+    EXPECT_EQ(e.key(), "models");
+}
+
+TEST(Url, ParsesHostsPortsAndPaths) {
+    auto u = Url::parse("http://127.0.0.1:11434/v1/");
+    ASSERT_TRUE(u);
+    EXPECT_FALSE(u->tls);
+    EXPECT_EQ(u->host, "127.0.0.1");
+    EXPECT_EQ(u->port, 11434);
+    EXPECT_EQ(u->path, "/v1");
+    EXPECT_EQ(u->host_header(), "127.0.0.1:11434");
+    auto v6 = Url::parse("https://[::1]:8443");
+    ASSERT_TRUE(v6);
+    EXPECT_EQ(v6->host, "::1");
+    EXPECT_EQ(v6->host_header(), "[::1]:8443");
+    EXPECT_EQ(Url::parse("https://api.openai.com/v1")->host_header(), "api.openai.com");
+    EXPECT_FALSE(Url::parse("api.openai.com"));
+    EXPECT_FALSE(Url::parse("http://:80"));
+    EXPECT_FALSE(Url::parse("http://h:99999"));
+    EXPECT_FALSE(Url::parse("http://user@h"));
+}
+
+}  // namespace
+}  // namespace switchyard
