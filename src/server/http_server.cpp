@@ -66,7 +66,7 @@ struct HttpServer::Impl {
 class Session : public std::enable_shared_from_this<Session> {
 public:
     Session(HttpServer::Impl& server, Worker& worker, tcp::socket socket)
-        : server_(server), worker_(worker), stream_(std::move(socket)) {}
+        : server_(server), worker_(worker), stream_(std::move(socket)), deadline_(worker.ioc) {}
 
     awaitable<void> run();
 
@@ -92,8 +92,24 @@ private:
 
     HttpServer::Impl& server_;
     Worker& worker_;
+    // Request deadline: unlike tcp_stream's own expiry (which closes the socket), this
+    // only cancels the read, so a slow client can still be told 408 before we close.
+    void arm_deadline(std::chrono::milliseconds timeout) {
+        timed_out_ = false;
+        deadline_.expires_after(timeout);
+        deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
+            if (ec) return;
+            self->timed_out_ = true;
+            beast::error_code ignored;
+            self->stream_.socket().cancel(ignored);
+        });
+    }
+    void disarm_deadline() { deadline_.cancel(); }
+
     beast::tcp_stream stream_;
     beast::flat_buffer buffer_;
+    net::steady_timer deadline_;
+    bool timed_out_ = false;
     bool idle_ = false;
 };
 
@@ -158,7 +174,10 @@ awaitable<void> Session::run() {
     struct Unregister {
         Worker& w;
         Session* s;
-        ~Unregister() { w.sessions.erase(s); }
+        ~Unregister() {
+            w.sessions.erase(s);
+            s->disarm_deadline();
+        }
     } unregister{worker_, this};
     beast::error_code ec;
     stream_.socket().set_option(tcp::no_delay(true), ec);
@@ -180,21 +199,30 @@ awaitable<void> Session::run() {
             if (ec || server_.draining.load()) break;
             buffer_.commit(n);
         }
-        stream_.expires_after(std::chrono::milliseconds(sc.request_timeout_ms));
+        stream_.expires_never();
+        arm_deadline(std::chrono::milliseconds(sc.request_timeout_ms));
         co_await http::async_read_header(stream_, buffer_, parser,
                                          net::redirect_error(net::use_awaitable, ec));
+        if (timed_out_) {
+            co_await send_simple_error(http::status::request_timeout,
+                                       "the request headers were not received in time",
+                                       "request_timeout");
+            co_return;
+        }
         if (ec == http::error::header_limit) {
+            disarm_deadline();
             co_await send_simple_error(http::status::request_header_fields_too_large,
                                        "request headers exceed the limit", "headers_too_large");
             co_await lingering_close();
             co_return;
         }
-        if (ec == beast::error::timeout) {
-            if (parser.got_some()) {
-                co_await send_simple_error(http::status::request_timeout,
-                                           "the request was not received in time",
-                                           "request_timeout");
-            }
+        if (ec == http::error::body_limit) {  // declared Content-Length over the limit
+            disarm_deadline();
+            co_await send_simple_error(
+                http::status::payload_too_large,
+                fmt::format("request body exceeds the limit of {} bytes", sc.max_body_bytes),
+                "request_too_large");
+            co_await lingering_close();
             co_return;
         }
         if (ec == http::error::end_of_stream || ec == net::error::eof ||
@@ -202,6 +230,7 @@ awaitable<void> Session::run() {
             co_return;
         }
         if (ec) {
+            disarm_deadline();
             co_await send_simple_error(http::status::bad_request,
                                        fmt::format("malformed HTTP request: {}", ec.message()),
                                        "bad_http_request");
@@ -210,6 +239,7 @@ awaitable<void> Session::run() {
         }
         auto& head = parser.get();
         if (auto len = parser.content_length(); len && *len > sc.max_body_bytes) {
+            disarm_deadline();
             co_await send_simple_error(
                 http::status::payload_too_large,
                 fmt::format("request body of {} bytes exceeds the limit of {} bytes", *len,
@@ -225,18 +255,19 @@ awaitable<void> Session::run() {
         }
         co_await http::async_read(stream_, buffer_, parser,
                                   net::redirect_error(net::use_awaitable, ec));
+        disarm_deadline();
+        if (timed_out_) {
+            co_await send_simple_error(http::status::request_timeout,
+                                       "the request body was not received in time",
+                                       "request_timeout");
+            co_return;
+        }
         if (ec == http::error::body_limit) {
             co_await send_simple_error(
                 http::status::payload_too_large,
                 fmt::format("request body exceeds the limit of {} bytes", sc.max_body_bytes),
                 "request_too_large");
             co_await lingering_close();
-            co_return;
-        }
-        if (ec == beast::error::timeout) {
-            co_await send_simple_error(http::status::request_timeout,
-                                       "the request body was not received in time",
-                                       "request_timeout");
             co_return;
         }
         if (ec == http::error::end_of_stream || ec == net::error::eof ||

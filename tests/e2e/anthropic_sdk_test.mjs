@@ -20,6 +20,10 @@ before(async () => {
 });
 
 after(async () => {
+  // A gateway that died mid-run fails every later test with a connection error: show why.
+  if (gw && (gw.proc.exitCode !== null || gw.proc.signalCode !== null)) {
+    console.error(`switchyard exited during the tests (${gw.proc.exitCode ?? gw.proc.signalCode}):\n${gw.proc.output()}`);
+  }
   await gw?.stop();
   await mock?.stop();
 });
@@ -119,7 +123,6 @@ for (const model of ['mock-claude', 'mock-gpt']) {
       assert.equal(start.role, 'assistant');
       assert.equal(start.model, model);
       assert.deepEqual(start.content, []);
-      assert.ok(start.usage.input_tokens > 0);
       // One text block: start, deltas, stop, all with index 0, between message_start and message_delta.
       const middle = types.slice(1, -2);
       assert.equal(middle[0], 'content_block_start');
@@ -136,6 +139,13 @@ for (const model of ['mock-claude', 'mock-gpt']) {
       const delta = events.at(-2);
       assert.equal(delta.delta.stop_reason, 'end_turn');
       assert.equal(delta.usage.output_tokens, words(reply(model, 'raw events')));
+      const inputTokens = delta.usage.input_tokens ?? start.usage.input_tokens;
+      assert.equal(inputTokens, 2 + 3, 'prompt tokens: 2 words + 3 per message');
+      // The Messages API reports the prompt's tokens in message_start. An Anthropic upstream sends
+      // them there, so they must pass through; an OpenAI upstream reports usage only at the end,
+      // so there the gateway may send 0 first and the real count in message_delta.
+      if (model === 'mock-claude') assert.ok(start.usage.input_tokens > 0, `message_start usage ${JSON.stringify(start.usage)}`);
+      else assert.equal(typeof start.usage.input_tokens, 'number');
     });
 
     test('tool use round trip: tool_use block, then the tool_result is answered', async () => {

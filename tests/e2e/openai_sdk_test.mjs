@@ -21,6 +21,10 @@ before(async () => {
 });
 
 after(async () => {
+  // A gateway that died mid-run fails every later test with a connection error: show why.
+  if (gw && (gw.proc.exitCode !== null || gw.proc.signalCode !== null)) {
+    console.error(`switchyard exited during the tests (${gw.proc.exitCode ?? gw.proc.signalCode}):\n${gw.proc.output()}`);
+  }
   await gw?.stop();
   await mock?.stop();
 });

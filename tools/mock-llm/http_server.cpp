@@ -71,30 +71,31 @@ net::awaitable<WaitResult> ClientChannel::wait(std::optional<milliseconds> durat
         bool fired = false;
         error_code ec;
     };
-    auto watch = std::make_shared<Watch>();
-    socket_.async_wait(tcp::socket::wait_read, [watch, &timer = timer_](const error_code& e) {
-        if (watch->done) return;
-        watch->fired = true;
-        watch->ec = e;
-        timer.cancel();
-    });
-    co_await timer_.async_wait(net::redirect_error(net::use_awaitable, ec));
-    watch->done = true;
-    if (!watch->fired) {
-        error_code ignored;
-        socket_.cancel(ignored);  // the pending wait completes later with operation_aborted
-        co_return WaitResult::kElapsed;
-    }
-    if (watch->ec) co_return WaitResult::kClientGone;
+    for (;;) {
+        auto watch = std::make_shared<Watch>();
+        socket_.async_wait(tcp::socket::wait_read, [watch, &timer = timer_](const error_code& e) {
+            if (watch->done) return;
+            watch->fired = true;
+            watch->ec = e;
+            timer.cancel();
+        });
+        co_await timer_.async_wait(net::redirect_error(net::use_awaitable, ec));
+        watch->done = true;
+        if (!watch->fired) {
+            error_code ignored;
+            socket_.cancel(ignored);  // the pending wait completes later, aborted
+            co_return WaitResult::kElapsed;
+        }
+        if (watch->ec) co_return WaitResult::kClientGone;
 
-    // Readable: either the client closed (EOF, reset) or it sent more bytes.
-    char byte = 0;
-    error_code peek_ec;
-    const size_t n = socket_.receive(net::buffer(&byte, 1), tcp::socket::message_peek, peek_ec);
-    if (peek_ec == net::error::would_block)
-        peek_ec = {};  // spurious wake-up: treat as data
-    else if (peek_ec || n == 0)
-        co_return WaitResult::kClientGone;
+        // Readable: the client closed (EOF), reset, or sent more bytes.
+        char byte = 0;
+        error_code peek_ec;
+        const size_t n = socket_.receive(net::buffer(&byte, 1), tcp::socket::message_peek, peek_ec);
+        if (peek_ec == net::error::would_block) continue;  // spurious wake-up: watch again
+        if (peek_ec || n == 0) co_return WaitResult::kClientGone;
+        break;
+    }
     peer_sent_data_ = true;
     timer_.expires_at(deadline);
     co_await timer_.async_wait(net::redirect_error(net::use_awaitable, ec));
