@@ -40,11 +40,15 @@ Error stream_error(std::string_view event, std::string_view what) {
 // ---- encoder ----
 
 void AnthropicStreamEncoder::begin(const StreamMeta& meta, int64_t input_tokens, std::string& out) {
+    (void)out;  // message_start waits for the first chunk; see start()
     *this = AnthropicStreamEncoder{};
     model_ = meta.model;
     id_ = anthropic_message_id(meta.id);
     input_tokens_ = input_tokens;
+}
 
+void AnthropicStreamEncoder::start(std::string& out) {
+    started_ = true;
     std::string json;
     JsonWriter w(json);
     w.begin_object().kv("type", "message_start").key("message").begin_object();
@@ -54,15 +58,24 @@ void AnthropicStreamEncoder::begin(const StreamMeta& meta, int64_t input_tokens,
     w.key("usage").begin_object();
     w.kv("input_tokens", input_tokens_);
     w.kv("cache_creation_input_tokens", int64_t{0});
-    w.kv("cache_read_input_tokens", int64_t{0});
-    w.kv("output_tokens", int64_t{0});
+    w.kv("cache_read_input_tokens", cached_tokens_);
+    w.kv("output_tokens", output_tokens_);
     w.end_object().end_object().end_object();
     emit(out, "message_start", json);
     emit(out, "ping", R"({"type":"ping"})");
 }
 
+void AnthropicStreamEncoder::take_usage(const Usage& usage) {
+    usage_seen_ = true;
+    cached_tokens_ = std::max<int64_t>(usage.cached_prompt_tokens, 0);
+    input_tokens_ = std::max<int64_t>(usage.prompt_tokens - cached_tokens_, 0);
+    output_tokens_ = usage.completion_tokens;
+}
+
 void AnthropicStreamEncoder::on_chunk(const ChatChunk& chunk, std::string& out) {
     if (finished_) return;
+    if (chunk.usage) take_usage(*chunk.usage);
+    if (!started_) start(out);
     std::string json;
     if (!chunk.content.empty()) {
         if (block_ != Block::kText) {
@@ -115,16 +128,11 @@ void AnthropicStreamEncoder::on_chunk(const ChatChunk& chunk, std::string& out) 
         emit(out, "content_block_delta", json);
     }
     if (chunk.finish_reason != FinishReason::kNone) finish_ = chunk.finish_reason;
-    if (chunk.usage) {
-        usage_seen_ = true;
-        cached_tokens_ = std::max<int64_t>(chunk.usage->cached_prompt_tokens, 0);
-        input_tokens_ = std::max<int64_t>(chunk.usage->prompt_tokens - cached_tokens_, 0);
-        output_tokens_ = chunk.usage->completion_tokens;
-    }
 }
 
 void AnthropicStreamEncoder::finish(std::string& out) {
     if (finished_) return;
+    if (!started_) start(out);
     close_block(out);
     std::string json;
     JsonWriter w(json);
@@ -144,6 +152,7 @@ void AnthropicStreamEncoder::finish(std::string& out) {
 
 void AnthropicStreamEncoder::fail(const Error& error, std::string& out) {
     if (finished_) return;
+    // Before any chunk there is no message to start: the error event stands alone.
     emit(out, "error", to_anthropic_json(error));
     finished_ = true;
 }
@@ -215,7 +224,10 @@ Status AnthropicStreamDecoder::on_event(std::string_view event, std::string_view
         meta.created = unix_now_s();
         dom::object usage_obj;
         if (find_object(message, "usage", usage_obj) == Lookup::kOk) update_usage(usage_obj);
-        if (!role_sent_) new_chunk();
+        // The role chunk carries the usage known so far (the prompt's tokens), so a client
+        // stream can report them up front; message_stop's usage chunk supersedes it.
+        ChatChunk& chunk = role_sent_ ? out.emplace_back() : new_chunk();
+        chunk.usage = usage_;
     } else if (type == "content_block_start") {
         int64_t index = 0;
         if (auto s = block_index(index); !s) return s;

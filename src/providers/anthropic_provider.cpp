@@ -45,6 +45,7 @@ public:
                 if (auto s = decoder_.on_event(ev.event, ev.data, meta_, out); !s) {
                     co_return s.error();
                 }
+                meta_.prompt_tokens = decoder_.usage().prompt_tokens;
                 for (auto& c : out) pending_.push_back(std::move(c));
                 continue;
             }

@@ -41,14 +41,22 @@ awaitable<void> fail_call(RequestContext& ctx, const Error& error, ErrorStyle st
 }
 
 awaitable<void> stream_openai(RequestContext& ctx, const ChatRequest& req, ChatStream& stream) {
-    StreamMeta meta{"chatcmpl-" + ctx.id, now_unix(), req.model, {}};
+    StreamMeta meta{"chatcmpl-" + ctx.id, now_unix(), req.model, {}, 0};
+    // The first upstream event is read before the response head is sent: a failure up to
+    // there is still a plain HTTP error (and, later, a transparent failover point).
+    auto next = co_await stream.next();
+    if (!next) {
+        ctx.gateway.metrics().record_upstream_error(ctx.worker_index, ctx.model, ctx.provider,
+                                                    openai_error_type(next.error().kind));
+        if (!ctx.cancel.cancelled()) co_await send_error(ctx, next.error(), ErrorStyle::kOpenAI);
+        co_return;
+    }
     if (!co_await ctx.response.begin_stream("text/event-stream")) co_return;
     std::string buf;
     bool role_sent = false;
     std::optional<Usage> usage;
     uint64_t n_chunks = 0;
     for (;;) {
-        auto next = co_await stream.next();
         buf.clear();
         if (!next) {
             if (ctx.cancel.cancelled()) break;
@@ -57,8 +65,7 @@ awaitable<void> stream_openai(RequestContext& ctx, const ChatRequest& req, ChatS
             spdlog::warn("request {}: stream from model {} failed: {}", ctx.id, ctx.model,
                          next.error().message);
             append_openai_error_sse(buf, next.error());
-            co_await ctx.response.write_chunk(buf);
-            co_await ctx.response.end_stream();
+            if (co_await ctx.response.write_chunk(buf)) co_await ctx.response.end_stream();
             ctx.response.force_close();
             break;
         }
@@ -99,25 +106,30 @@ awaitable<void> stream_openai(RequestContext& ctx, const ChatRequest& req, ChatS
             ctx.cancel.cancel();  // the client went away: abort the upstream call
             break;
         }
+        next = co_await stream.next();
     }
     ctx.gateway.metrics().record_stream_chunks(ctx.worker_index, ctx.model, n_chunks);
 }
 
 awaitable<void> stream_anthropic(RequestContext& ctx, const ChatRequest& req,
                                  ChatStream& stream) {
-    StreamMeta meta{"msg_" + ctx.id, now_unix(), req.model, {}};
+    StreamMeta meta{"msg_" + ctx.id, now_unix(), req.model, {}, 0};
+    // Read the upstream's first event before answering, so message_start can carry the
+    // prompt tokens when the upstream reports them up front (Anthropic does).
+    auto first = co_await stream.next();
+    if (!first) {
+        ctx.gateway.metrics().record_upstream_error(ctx.worker_index, ctx.model, ctx.provider,
+                                                    openai_error_type(first.error().kind));
+        if (!ctx.cancel.cancelled()) co_await send_error(ctx, first.error(), ErrorStyle::kAnthropic);
+        co_return;
+    }
     if (!co_await ctx.response.begin_stream("text/event-stream")) co_return;
     AnthropicStreamEncoder encoder;
     std::string buf;
-    encoder.begin(meta, 0, buf);
+    encoder.begin(meta, stream.meta().prompt_tokens, buf);
     uint64_t n_chunks = 0;
+    Result<std::optional<ChatChunk>> next = std::move(first);
     for (;;) {
-        if (!buf.empty() && !co_await ctx.response.write_chunk(buf)) {
-            ctx.cancel.cancel();
-            break;
-        }
-        buf.clear();
-        auto next = co_await stream.next();
         if (!next) {
             if (ctx.cancel.cancelled()) break;
             ctx.gateway.metrics().record_upstream_error(ctx.worker_index, ctx.model, ctx.provider,
@@ -125,8 +137,7 @@ awaitable<void> stream_anthropic(RequestContext& ctx, const ChatRequest& req,
             spdlog::warn("request {}: stream from model {} failed: {}", ctx.id, ctx.model,
                          next.error().message);
             encoder.fail(next.error(), buf);
-            co_await ctx.response.write_chunk(buf);
-            co_await ctx.response.end_stream();
+            if (co_await ctx.response.write_chunk(buf)) co_await ctx.response.end_stream();
             ctx.response.force_close();
             break;
         }
@@ -137,6 +148,12 @@ awaitable<void> stream_anthropic(RequestContext& ctx, const ChatRequest& req,
         }
         encoder.on_chunk(**next, buf);
         ++n_chunks;
+        if (!buf.empty() && !co_await ctx.response.write_chunk(buf)) {
+            ctx.cancel.cancel();  // the client went away: abort the upstream call
+            break;
+        }
+        buf.clear();
+        next = co_await stream.next();
     }
     ctx.gateway.metrics().record_stream_chunks(ctx.worker_index, ctx.model, n_chunks);
 }

@@ -988,6 +988,21 @@ TEST(AnthropicStreamEncoder, RandomStreamsRoundTrip) {
     }
 }
 
+TEST(AnthropicStreamEncoder, MessageStartWaitsForTheFirstChunk) {
+    AnthropicStreamEncoder encoder;
+    std::string out;
+    encoder.begin(StreamMeta{"msg_1", 0, "m", ""}, 0, out);
+    EXPECT_EQ(out, "");
+    Error e;
+    e.kind = ErrorKind::kUnavailable;
+    e.message = "down";
+    encoder.fail(e, out);  // nothing started: the error event stands alone
+    EXPECT_EQ(out,
+              "event: error\ndata: "
+              R"({"type":"error","error":{"type":"overloaded_error","message":"down"}})"
+              "\n\n");
+}
+
 TEST(AnthropicStreamEncoder, FragmentOfAClosedCallIsDropped) {
     AnthropicStreamEncoder encoder;
     std::string out;

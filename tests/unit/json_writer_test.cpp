@@ -8,7 +8,7 @@ namespace {
 
 TEST(JsonWriter, EscapesControlQuotesAndBackslash) {
     std::string out;
-    append_json_string(out, std::string_view("a\"b\\c\n\t\x01z", 10));
+    append_json_string(out, std::string_view("a\"b\\c\n\t\x01z", 9));
     EXPECT_EQ(out, R"("a\"b\\c\n\t\u0001z")");
 }
 

@@ -305,8 +305,8 @@ net::awaitable<std::optional<MockService::Done>> MockService::play_prelude(const
         co_return Done{Ending::kCancelled, Outcome::kClose};
     }
     if (plan.status != 0) {
-        co_return co_await send_error(ex, error_for_status(ex.dialect, plan.status, ex.model),
-                                      plan.retry_after, client);
+        const ApiError error = error_for_status(ex.dialect, plan.status, ex.model);
+        co_return co_await send_error(ex, error, plan.retry_after, client);
     }
     if (plan.reset_after_chunks >= 0 && !streaming) {
         client.reset();

@@ -81,17 +81,22 @@ std::string write_anthropic_response(const ChatResponse& response);
 // output_tokens, plus the input usage when a usage chunk arrived.
 class AnthropicStreamEncoder {
 public:
-    // Emits message_start (+ a ping). `input_tokens` may be 0 when not yet known.
+    // Starts a message. `input_tokens` may be 0 when not yet known. message_start (+ a
+    // ping) is written with the first chunk (or by finish), so the prompt usage an upstream
+    // reports up front (the Anthropic decoder puts it on its role chunk) reaches it; `out`
+    // is left unchanged here.
     void begin(const StreamMeta& meta, int64_t input_tokens, std::string& out);
     // Emits the events for one chunk (opening/closing content blocks as needed).
     void on_chunk(const ChatChunk& chunk, std::string& out);
     // Closes the open block and emits message_delta (stop_reason, usage) and message_stop.
     void finish(std::string& out);
-    // Emits an `error` event (for failures after the stream started).
+    // Emits an `error` event (for failures after the stream started); nothing follows it.
     void fail(const Error& error, std::string& out);
 
 private:
     enum class Block { kNone, kText, kToolUse };
+    void start(std::string& out);
+    void take_usage(const Usage& usage);
     void close_block(std::string& out);
 
     std::string model_;
@@ -106,6 +111,7 @@ private:
     std::string tool_id_;        // id of the open tool_use block
     int64_t cached_tokens_ = 0;  // cache_read_input_tokens, from a usage chunk
     bool usage_seen_ = false;    // a usage chunk arrived: message_delta repeats input usage
+    bool started_ = false;       // message_start written
 };
 
 // ---- outbound: the gateway calls an Anthropic upstream ----
@@ -134,10 +140,11 @@ Result<ChatResponse> parse_anthropic_response(std::string_view body);
 Error parse_anthropic_error(int http_status, std::string_view body);
 
 // Turns Anthropic SSE events into the gateway's chunks: message_start fills `meta` (created
-// = now) and yields the role chunk; text deltas yield content; each tool_use block yields
-// a ToolCallDelta with id and name (index = count of tool calls so far) and its
-// input_json_delta fragments yield arguments; message_delta yields the finish reason;
-// message_stop yields a usage-only chunk and sets done(). ping, content_block_stop,
+// = now) and yields the role chunk, carrying the usage known so far (the prompt's tokens);
+// text deltas yield content; each tool_use block yields a ToolCallDelta with id and name
+// (index = count of tool calls so far) and its input_json_delta fragments yield arguments;
+// message_delta yields the finish reason; message_stop yields a usage-only chunk (the final
+// usage, superseding the role chunk's) and sets done(). ping, content_block_stop,
 // thinking/server-tool blocks and unknown event types are ignored. An `error` event
 // becomes an Error by error.type (overloaded_error -> kUnavailable, rate_limit_error ->
 // kRateLimited, api_error -> kUpstream, ...); malformed data is kUpstream.

@@ -133,6 +133,9 @@ struct StreamMeta {
     int64_t created = 0;
     std::string model;
     std::string system_fingerprint;
+    // Prompt tokens when the upstream reports them at the start (Anthropic message_start);
+    // 0 when they only come with the final usage (OpenAI).
+    int64_t prompt_tokens = 0;
 };
 
 struct EmbeddingRequest {
