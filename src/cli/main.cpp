@@ -1,6 +1,6 @@
 // The `switchyard` command: serve, version, config check.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <iostream>

@@ -29,7 +29,8 @@ std::optional<Url> Url::parse(std::string_view text) {
     const size_t slash = text.find('/');
     std::string_view authority = text.substr(0, slash);
     std::string_view path = slash == std::string_view::npos ? "" : text.substr(slash);
-    while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+    while (!path.empty() && path.back() == '/')
+        path.remove_suffix(1);
     url.path.assign(path);
     if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
     std::string_view host = authority;
@@ -69,9 +70,12 @@ std::string Url::host_header() const {
 
 std::string_view to_string(ProviderKind kind) {
     switch (kind) {
-        case ProviderKind::kOpenAI: return "openai";
-        case ProviderKind::kAnthropic: return "anthropic";
-        case ProviderKind::kOpenAICompatible: return "openai_compatible";
+        case ProviderKind::kOpenAI:
+            return "openai";
+        case ProviderKind::kAnthropic:
+            return "anthropic";
+        case ProviderKind::kOpenAICompatible:
+            return "openai_compatible";
     }
     return "openai";
 }
@@ -99,7 +103,7 @@ namespace {
 
 // Walks the YAML tree, checking keys and types and remembering the file name.
 class Loader {
-public:
+  public:
     explicit Loader(std::string file) : file_(std::move(file)) {}
 
     [[noreturn]] void fail(const YAML::Node& node, const std::string& key,
@@ -115,8 +119,10 @@ public:
             const auto k = kv.first.as<std::string>();
             if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
                 std::string list;
-                for (auto a : allowed) list += fmt::format("{}{}", list.empty() ? "" : ", ", a);
-                fail(kv.first, join(path, k), fmt::format("unknown key (expected one of: {})", list));
+                for (auto a : allowed)
+                    list += fmt::format("{}{}", list.empty() ? "" : ", ", a);
+                fail(kv.first, join(path, k),
+                     fmt::format("unknown key (expected one of: {})", list));
             }
         }
     }
@@ -199,13 +205,14 @@ public:
     }
 
     void load_server(const YAML::Node& n, ServerConfig& s) const {
-        check_keys(n, "server",
-                   {"host", "port", "threads", "max_body_bytes", "max_header_bytes",
-                    "request_timeout_ms", "idle_timeout_ms", "shutdown_grace_ms",
-                    "max_connections"});
+        check_keys(
+            n, "server",
+            {"host", "port", "threads", "max_body_bytes", "max_header_bytes", "request_timeout_ms",
+             "idle_timeout_ms", "shutdown_grace_ms", "max_connections"});
         if (n["host"]) s.host = str(n["host"], "server.host");
         if (n["port"]) s.port = static_cast<uint16_t>(integer(n["port"], "server.port", 0, 65535));
-        if (n["threads"]) s.threads = static_cast<int>(integer(n["threads"], "server.threads", 0, 256));
+        if (n["threads"])
+            s.threads = static_cast<int>(integer(n["threads"], "server.threads", 0, 256));
         if (n["max_body_bytes"]) {
             s.max_body_bytes = static_cast<uint64_t>(
                 integer(n["max_body_bytes"], "server.max_body_bytes", 1024, int64_t{1} << 34));
@@ -219,7 +226,8 @@ public:
                 integer(n["request_timeout_ms"], "server.request_timeout_ms", 1, 3'600'000);
         }
         if (n["idle_timeout_ms"]) {
-            s.idle_timeout_ms = integer(n["idle_timeout_ms"], "server.idle_timeout_ms", 1, 3'600'000);
+            s.idle_timeout_ms =
+                integer(n["idle_timeout_ms"], "server.idle_timeout_ms", 1, 3'600'000);
         }
         if (n["shutdown_grace_ms"]) {
             s.shutdown_grace_ms =
@@ -299,8 +307,8 @@ public:
                              "openai_compatible, ollama, vllm or llamacpp)",
                              m.provider_name));
         }
-        m.upstream_model = n["upstream_model"] ? str(n["upstream_model"], path + ".upstream_model")
-                                               : m.name;
+        m.upstream_model =
+            n["upstream_model"] ? str(n["upstream_model"], path + ".upstream_model") : m.name;
         if (n["base_url"]) {
             m.base_url = str(n["base_url"], path + ".base_url");
         } else if (m.provider == ProviderKind::kOpenAI) {
@@ -337,7 +345,8 @@ public:
         }
         if (const auto caps = n["capabilities"]) {
             if (!caps.IsSequence()) fail(caps, path + ".capabilities", "must be a list");
-            for (const auto& c : caps) m.capabilities.push_back(str(c, path + ".capabilities"));
+            for (const auto& c : caps)
+                m.capabilities.push_back(str(c, path + ".capabilities"));
         }
         if (const auto price = n["price_per_1m"]) {
             check_keys(price, path + ".price_per_1m", {"input", "output"});
@@ -383,7 +392,7 @@ public:
         return c;
     }
 
-private:
+  private:
     std::string file_;
 };
 
@@ -411,8 +420,12 @@ Config load_config_file(const std::string& path) {
     return load_config_string(ss.str(), path);
 }
 
-std::string_view default_config_yaml() { return kEmbeddedDefaultConfig; }
+std::string_view default_config_yaml() {
+    return kEmbeddedDefaultConfig;
+}
 
-Config default_config() { return load_config_string(kEmbeddedDefaultConfig, "<embedded>"); }
+Config default_config() {
+    return load_config_string(kEmbeddedDefaultConfig, "<embedded>");
+}
 
 }  // namespace switchyard

@@ -5,22 +5,32 @@ namespace switchyard {
 
 std::string_view to_string(Role role) {
     switch (role) {
-        case Role::kSystem: return "system";
-        case Role::kDeveloper: return "developer";
-        case Role::kUser: return "user";
-        case Role::kAssistant: return "assistant";
-        case Role::kTool: return "tool";
+        case Role::kSystem:
+            return "system";
+        case Role::kDeveloper:
+            return "developer";
+        case Role::kUser:
+            return "user";
+        case Role::kAssistant:
+            return "assistant";
+        case Role::kTool:
+            return "tool";
     }
     return "user";
 }
 
 std::string_view to_openai_string(FinishReason reason) {
     switch (reason) {
-        case FinishReason::kNone: return "";
-        case FinishReason::kStop: return "stop";
-        case FinishReason::kLength: return "length";
-        case FinishReason::kToolCalls: return "tool_calls";
-        case FinishReason::kContentFilter: return "content_filter";
+        case FinishReason::kNone:
+            return "";
+        case FinishReason::kStop:
+            return "stop";
+        case FinishReason::kLength:
+            return "length";
+        case FinishReason::kToolCalls:
+            return "tool_calls";
+        case FinishReason::kContentFilter:
+            return "content_filter";
     }
     return "stop";
 }

@@ -23,18 +23,30 @@ Error Error::internal(std::string message) {
 
 int http_status(ErrorKind kind) {
     switch (kind) {
-        case ErrorKind::kInvalidRequest: return 400;
-        case ErrorKind::kAuthentication: return 401;
-        case ErrorKind::kPermission: return 403;
-        case ErrorKind::kNotFound: return 404;
-        case ErrorKind::kModelNotFound: return 404;
-        case ErrorKind::kRequestTooLarge: return 413;
-        case ErrorKind::kRateLimited: return 429;
-        case ErrorKind::kInternal: return 500;
-        case ErrorKind::kNotImplemented: return 501;
-        case ErrorKind::kUpstream: return 502;
-        case ErrorKind::kUnavailable: return 503;
-        case ErrorKind::kUpstreamTimeout: return 504;
+        case ErrorKind::kInvalidRequest:
+            return 400;
+        case ErrorKind::kAuthentication:
+            return 401;
+        case ErrorKind::kPermission:
+            return 403;
+        case ErrorKind::kNotFound:
+            return 404;
+        case ErrorKind::kModelNotFound:
+            return 404;
+        case ErrorKind::kRequestTooLarge:
+            return 413;
+        case ErrorKind::kRateLimited:
+            return 429;
+        case ErrorKind::kInternal:
+            return 500;
+        case ErrorKind::kNotImplemented:
+            return 501;
+        case ErrorKind::kUpstream:
+            return 502;
+        case ErrorKind::kUnavailable:
+            return 503;
+        case ErrorKind::kUpstreamTimeout:
+            return 504;
     }
     return 500;
 }
@@ -43,34 +55,52 @@ std::string_view openai_error_type(ErrorKind kind) {
     switch (kind) {
         case ErrorKind::kInvalidRequest:
         case ErrorKind::kModelNotFound:
-        case ErrorKind::kRequestTooLarge: return "invalid_request_error";
-        case ErrorKind::kAuthentication: return "authentication_error";
-        case ErrorKind::kPermission: return "permission_error";
-        case ErrorKind::kNotFound: return "not_found_error";
-        case ErrorKind::kRateLimited: return "rate_limit_error";
-        case ErrorKind::kInternal: return "server_error";
-        case ErrorKind::kNotImplemented: return "not_implemented_error";
-        case ErrorKind::kUpstream: return "upstream_error";
-        case ErrorKind::kUnavailable: return "service_unavailable_error";
-        case ErrorKind::kUpstreamTimeout: return "timeout_error";
+        case ErrorKind::kRequestTooLarge:
+            return "invalid_request_error";
+        case ErrorKind::kAuthentication:
+            return "authentication_error";
+        case ErrorKind::kPermission:
+            return "permission_error";
+        case ErrorKind::kNotFound:
+            return "not_found_error";
+        case ErrorKind::kRateLimited:
+            return "rate_limit_error";
+        case ErrorKind::kInternal:
+            return "server_error";
+        case ErrorKind::kNotImplemented:
+            return "not_implemented_error";
+        case ErrorKind::kUpstream:
+            return "upstream_error";
+        case ErrorKind::kUnavailable:
+            return "service_unavailable_error";
+        case ErrorKind::kUpstreamTimeout:
+            return "timeout_error";
     }
     return "server_error";
 }
 
 std::string_view anthropic_error_type(ErrorKind kind) {
     switch (kind) {
-        case ErrorKind::kInvalidRequest: return "invalid_request_error";
-        case ErrorKind::kAuthentication: return "authentication_error";
-        case ErrorKind::kPermission: return "permission_error";
+        case ErrorKind::kInvalidRequest:
+            return "invalid_request_error";
+        case ErrorKind::kAuthentication:
+            return "authentication_error";
+        case ErrorKind::kPermission:
+            return "permission_error";
         case ErrorKind::kNotFound:
-        case ErrorKind::kModelNotFound: return "not_found_error";
-        case ErrorKind::kRequestTooLarge: return "request_too_large";
-        case ErrorKind::kRateLimited: return "rate_limit_error";
-        case ErrorKind::kUnavailable: return "overloaded_error";
+        case ErrorKind::kModelNotFound:
+            return "not_found_error";
+        case ErrorKind::kRequestTooLarge:
+            return "request_too_large";
+        case ErrorKind::kRateLimited:
+            return "rate_limit_error";
+        case ErrorKind::kUnavailable:
+            return "overloaded_error";
         case ErrorKind::kInternal:
         case ErrorKind::kNotImplemented:
         case ErrorKind::kUpstream:
-        case ErrorKind::kUpstreamTimeout: return "api_error";
+        case ErrorKind::kUpstreamTimeout:
+            return "api_error";
     }
     return "api_error";
 }

@@ -19,22 +19,29 @@ Result<element> parse(std::string_view body, std::string_view what) {
         if (err == simdjson::DEPTH_ERROR) {
             return Error::invalid_request(fmt::format("{} is nested too deeply", what));
         }
-        return Error::invalid_request(fmt::format("{} is not valid JSON: {}", what,
-                                                  simdjson::error_message(err)));
+        return Error::invalid_request(
+            fmt::format("{} is not valid JSON: {}", what, simdjson::error_message(err)));
     }
     return doc;
 }
 
 std::string_view type_name(const element& e) {
     switch (e.type()) {
-        case simdjson::dom::element_type::ARRAY: return "array";
-        case simdjson::dom::element_type::OBJECT: return "object";
+        case simdjson::dom::element_type::ARRAY:
+            return "array";
+        case simdjson::dom::element_type::OBJECT:
+            return "object";
         case simdjson::dom::element_type::INT64:
-        case simdjson::dom::element_type::UINT64: return "integer";
-        case simdjson::dom::element_type::DOUBLE: return "number";
-        case simdjson::dom::element_type::STRING: return "string";
-        case simdjson::dom::element_type::BOOL: return "boolean";
-        case simdjson::dom::element_type::NULL_VALUE: return "null";
+        case simdjson::dom::element_type::UINT64:
+            return "integer";
+        case simdjson::dom::element_type::DOUBLE:
+            return "number";
+        case simdjson::dom::element_type::STRING:
+            return "string";
+        case simdjson::dom::element_type::BOOL:
+            return "boolean";
+        case simdjson::dom::element_type::NULL_VALUE:
+            return "null";
     }
     return "value";
 }
@@ -48,6 +55,8 @@ Error missing(std::string_view param) {
     return Error::invalid_request(fmt::format("'{}' is required", param), std::string(param));
 }
 
-std::string minify(const element& e) { return simdjson::minify(e); }
+std::string minify(const element& e) {
+    return simdjson::minify(e);
+}
 
 }  // namespace switchyard::json

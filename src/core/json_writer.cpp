@@ -26,7 +26,7 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
     if (c >= 0xF0 && c <= 0xF4) {
         if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
         const auto c1 = static_cast<unsigned char>(s[i + 1]);
-        if (c == 0xF0 && c1 < 0x90) return 0;  // overlong
+        if (c == 0xF0 && c1 < 0x90) return 0;   // overlong
         if (c == 0xF4 && c1 >= 0x90) return 0;  // > U+10FFFF
         return 4;
     }
@@ -77,13 +77,27 @@ void append_json_string(std::string& out, std::string_view s) {
         }
         flush(i);
         switch (c) {
-            case '"': out.append("\\\""); break;
-            case '\\': out.append("\\\\"); break;
-            case '\n': out.append("\\n"); break;
-            case '\r': out.append("\\r"); break;
-            case '\t': out.append("\\t"); break;
-            case '\b': out.append("\\b"); break;
-            case '\f': out.append("\\f"); break;
+            case '"':
+                out.append("\\\"");
+                break;
+            case '\\':
+                out.append("\\\\");
+                break;
+            case '\n':
+                out.append("\\n");
+                break;
+            case '\r':
+                out.append("\\r");
+                break;
+            case '\t':
+                out.append("\\t");
+                break;
+            case '\b':
+                out.append("\\b");
+                break;
+            case '\f':
+                out.append("\\f");
+                break;
             default:
                 out.append("\\u00");
                 out.push_back(kHex[c >> 4]);

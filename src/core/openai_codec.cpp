@@ -42,7 +42,8 @@ Status parse_parts(const json::array& arr, std::string_view param, Message& msg)
         ContentPart cp;
         if (type == "text") {
             std::string_view text;
-            if (obj["text"].get_string().get(text)) return json::wrong_type(p + ".text", "a string");
+            if (obj["text"].get_string().get(text))
+                return json::wrong_type(p + ".text", "a string");
             cp.type = ContentPart::Type::kText;
             cp.text.assign(text);
         } else if (type == "image_url") {
@@ -215,7 +216,8 @@ Status parse_chat_field(std::string_view key, element v, ChatRequest& req) {
         } else if (v.is_array()) {
             for (element s : json::array(v)) {
                 std::string_view sv;
-                if (s.get_string().get(sv)) return json::wrong_type("stop", "a string or an array of strings");
+                if (s.get_string().get(sv))
+                    return json::wrong_type("stop", "a string or an array of strings");
                 req.stop.emplace_back(sv);
             }
         } else {
@@ -307,7 +309,9 @@ void write_message(JsonWriter& w, const Message& m) {
                     if (!p.detail.empty()) w.kv("detail", p.detail);
                     w.end_object().end_object();
                     break;
-                case ContentPart::Type::kOther: w.raw(p.raw_json); break;
+                case ContentPart::Type::kOther:
+                    w.raw(p.raw_json);
+                    break;
             }
         }
         w.end_array();
@@ -347,8 +351,8 @@ Result<ChatRequest> parse_openai_chat_request(std::string_view body) {
     if (!doc) return doc.error();
     json::object obj;
     if (doc->get_object().get(obj)) {
-        return Error::invalid_request(fmt::format("request body must be a JSON object, not {}",
-                                                  json::type_name(*doc)));
+        return Error::invalid_request(
+            fmt::format("request body must be a JSON object, not {}", json::type_name(*doc)));
     }
     ChatRequest req;
     req.format = WireFormat::kOpenAI;
@@ -528,7 +532,9 @@ void append_openai_chunk_sse(std::string& out, const StreamMeta& meta, const Cha
     append_sse_data(out, json);
 }
 
-void append_openai_done_sse(std::string& out) { out.append("data: [DONE]\n\n"); }
+void append_openai_done_sse(std::string& out) {
+    out.append("data: [DONE]\n\n");
+}
 
 void append_openai_error_sse(std::string& out, const Error& error) {
     append_sse_data(out, to_openai_json(error));
@@ -542,7 +548,8 @@ std::string write_openai_chat_request(const ChatRequest& req, std::string_view u
     out.reserve(512);
     JsonWriter w(out);
     w.begin_object().kv("model", upstream_model).key("messages").begin_array();
-    for (const auto& m : req.messages) write_message(w, m);
+    for (const auto& m : req.messages)
+        write_message(w, m);
     w.end_array();
     if (stream) {
         w.kv("stream", true).key("stream_options").begin_object();
@@ -556,7 +563,8 @@ std::string write_openai_chat_request(const ChatRequest& req, std::string_view u
     if (req.top_p) w.kv("top_p", *req.top_p);
     if (!req.stop.empty()) {
         w.key("stop").begin_array();
-        for (const auto& s : req.stop) w.value(s);
+        for (const auto& s : req.stop)
+            w.value(s);
         w.end_array();
     }
     if (!req.tools.empty()) write_tool_definitions(w, req.tools);
@@ -564,7 +572,8 @@ std::string write_openai_chat_request(const ChatRequest& req, std::string_view u
     if (req.parallel_tool_calls) w.kv("parallel_tool_calls", *req.parallel_tool_calls);
     if (!req.user.empty()) w.kv("user", req.user);
     if (req.format == WireFormat::kOpenAI) {
-        for (const auto& f : req.passthrough) w.kv_raw(f.key, f.value_json);
+        for (const auto& f : req.passthrough)
+            w.kv_raw(f.key, f.value_json);
     }
     w.end_object();
     return out;
@@ -579,7 +588,8 @@ std::string write_openai_embedding_request(const EmbeddingRequest& req,
     if (req.dimensions) w.kv("dimensions", *req.dimensions);
     if (!req.encoding_format.empty()) w.kv("encoding_format", req.encoding_format);
     if (!req.user.empty()) w.kv("user", req.user);
-    for (const auto& f : req.passthrough) w.kv_raw(f.key, f.value_json);
+    for (const auto& f : req.passthrough)
+        w.kv_raw(f.key, f.value_json);
     w.end_object();
     return out;
 }
@@ -756,13 +766,22 @@ Error parse_openai_error(int status, std::string_view body) {
         case 404:
             e.kind = ErrorKind::kInvalidRequest;
             break;
-        case 408: e.kind = ErrorKind::kUpstreamTimeout; break;
-        case 413: e.kind = ErrorKind::kRequestTooLarge; break;
-        case 429: e.kind = ErrorKind::kRateLimited; break;
+        case 408:
+            e.kind = ErrorKind::kUpstreamTimeout;
+            break;
+        case 413:
+            e.kind = ErrorKind::kRequestTooLarge;
+            break;
+        case 429:
+            e.kind = ErrorKind::kRateLimited;
+            break;
         case 503:
-        case 529: e.kind = ErrorKind::kUnavailable; break;
-        default: e.kind = status >= 500 || status < 400 ? ErrorKind::kUpstream
-                                                         : ErrorKind::kInvalidRequest;
+        case 529:
+            e.kind = ErrorKind::kUnavailable;
+            break;
+        default:
+            e.kind =
+                status >= 500 || status < 400 ? ErrorKind::kUpstream : ErrorKind::kInvalidRequest;
     }
     e.message = std::move(message);
     e.code = std::move(code);

@@ -25,7 +25,7 @@ Error malformed(std::string message) {
 }
 
 class AnthropicStream final : public ChatStream {
-public:
+  public:
     AnthropicStream(std::unique_ptr<HttpExchange> ex, std::string model_name)
         : ex_(std::move(ex)), model_name_(std::move(model_name)) {}
 
@@ -46,7 +46,8 @@ public:
                     co_return s.error();
                 }
                 meta_.prompt_tokens = decoder_.usage().prompt_tokens;
-                for (auto& c : out) pending_.push_back(std::move(c));
+                for (auto& c : out)
+                    pending_.push_back(std::move(c));
                 continue;
             }
             if (decoder_.done()) co_return std::optional<ChatChunk>{};
@@ -60,11 +61,12 @@ public:
             if (!parser_.feed(*piece, events)) {
                 co_return malformed("upstream stream event exceeds the size limit");
             }
-            for (auto& e : events) events_.push_back(std::move(e));
+            for (auto& e : events)
+                events_.push_back(std::move(e));
         }
     }
 
-private:
+  private:
     std::unique_ptr<HttpExchange> ex_;
     std::string model_name_;
     SseParser parser_;
@@ -75,7 +77,7 @@ private:
 };
 
 class AnthropicProvider final : public Provider {
-public:
+  public:
     explicit AnthropicProvider(const ModelConfig& model) {
         if (!model.api_key_env.empty()) {
             const char* key = std::getenv(model.api_key_env.c_str());
@@ -87,13 +89,12 @@ public:
                                          CallContext& ctx) override {
         auto spec = make_spec(model, ctx);
         if (!spec) co_return spec.error();
-        spec->body = write_anthropic_request(request, model.upstream_model,
-                                             model.default_max_tokens, false);
+        spec->body =
+            write_anthropic_request(request, model.upstream_model, model.default_max_tokens, false);
         auto ex = co_await ctx.http.start(*spec, ctx.cancel);
         if (!ex) co_return ex.error();
         if ((*ex)->status() / 100 != 2) {
-            co_return co_await detail::read_upstream_error(**ex, model, ctx,
-                                                           parse_anthropic_error);
+            co_return co_await detail::read_upstream_error(**ex, model, ctx, parse_anthropic_error);
         }
         auto body = co_await (*ex)->read_all(64 << 20);
         if (!body) co_return body.error();
@@ -110,14 +111,13 @@ public:
                                                                CallContext& ctx) override {
         auto spec = make_spec(model, ctx);
         if (!spec) co_return spec.error();
-        spec->body = write_anthropic_request(request, model.upstream_model,
-                                             model.default_max_tokens, true);
+        spec->body =
+            write_anthropic_request(request, model.upstream_model, model.default_max_tokens, true);
         spec->headers.emplace_back("accept", "text/event-stream");
         auto ex = co_await ctx.http.start(*spec, ctx.cancel);
         if (!ex) co_return ex.error();
         if ((*ex)->status() / 100 != 2) {
-            co_return co_await detail::read_upstream_error(**ex, model, ctx,
-                                                           parse_anthropic_error);
+            co_return co_await detail::read_upstream_error(**ex, model, ctx, parse_anthropic_error);
         }
         const auto type = (*ex)->header(http::field::content_type);
         if (type.find("text/event-stream") == std::string_view::npos) {
@@ -141,7 +141,7 @@ public:
         co_return e;
     }
 
-private:
+  private:
     Result<HttpRequestSpec> make_spec(const ModelConfig& model, const CallContext& ctx) const {
         if (api_key_.empty()) return detail::missing_key_error(model);
         HttpRequestSpec spec;
@@ -151,7 +151,8 @@ private:
         spec.headers.emplace_back("content-type", "application/json");
         spec.headers.emplace_back("x-api-key", api_key_);
         spec.headers.emplace_back("anthropic-version", std::string(kAnthropicVersion));
-        for (const auto& h : model.headers) spec.headers.push_back(h);
+        for (const auto& h : model.headers)
+            spec.headers.push_back(h);
         return spec;
     }
 

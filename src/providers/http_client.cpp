@@ -11,7 +11,8 @@
 namespace switchyard {
 
 struct UpstreamConnection {
-    explicit UpstreamConnection(net::io_context& ioc) : plain(std::make_unique<beast::tcp_stream>(ioc)) {}
+    explicit UpstreamConnection(net::io_context& ioc)
+        : plain(std::make_unique<beast::tcp_stream>(ioc)) {}
 
     beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
 
@@ -114,20 +115,18 @@ Error HttpExchange::phase_error(const beast::error_code& ec, std::string_view ph
     if (cancel_ && cancel_->cancelled()) return cancelled_error();
     if (ec == beast::error::timeout) {
         const bool total = Clock::now() >= deadline_;
-        return upstream_error(
-            ErrorKind::kUpstreamTimeout,
-            total ? fmt::format("upstream {} exceeded the total timeout ({} ms)", host_,
-                                timeouts_.total.count())
-                  : fmt::format("upstream {} timed out {} ({} ms)", host_, phase,
-                                timeouts_.between_chunks.count()));
+        return upstream_error(ErrorKind::kUpstreamTimeout,
+                              total ? fmt::format("upstream {} exceeded the total timeout ({} ms)",
+                                                  host_, timeouts_.total.count())
+                                    : fmt::format("upstream {} timed out {} ({} ms)", host_, phase,
+                                                  timeouts_.between_chunks.count()));
     }
     if (ec == http::error::body_limit) {
         return upstream_error(ErrorKind::kUpstream,
                               fmt::format("upstream {} response exceeds the size limit", host_));
     }
-    return upstream_error(ErrorKind::kUpstream,
-                          fmt::format("upstream {} connection failed {}: {}", host_, phase,
-                                      ec.message()));
+    return upstream_error(ErrorKind::kUpstream, fmt::format("upstream {} connection failed {}: {}",
+                                                            host_, phase, ec.message()));
 }
 
 awaitable<Result<std::string_view>> HttpExchange::read_some() {
@@ -166,9 +165,9 @@ awaitable<Result<std::string>> HttpExchange::read_all(uint64_t max_bytes) {
         if (piece->empty()) break;
         if (out.size() + piece->size() > max_bytes) {
             failed_ = true;
-            co_return upstream_error(ErrorKind::kUpstream,
-                                     fmt::format("upstream {} response exceeds {} bytes", host_,
-                                                 max_bytes));
+            co_return upstream_error(
+                ErrorKind::kUpstream,
+                fmt::format("upstream {} response exceeds {} bytes", host_, max_bytes));
         }
         out.append(*piece);
     }
@@ -203,7 +202,8 @@ std::unique_ptr<net::ssl::context> HttpClient::make_tls_context(const UpstreamCo
 
 size_t HttpClient::idle_connections() const {
     size_t n = 0;
-    for (const auto& [k, v] : idle_) n += v.size();
+    for (const auto& [k, v] : idle_)
+        n += v.size();
     return n;
 }
 
@@ -240,8 +240,8 @@ awaitable<Result<std::unique_ptr<UpstreamConnection>>> HttpClient::connect(
     const auto connect_deadline = std::min(deadline, Clock::now() + t.connect);
     auto timed_out = [&](std::string_view what) {
         return upstream_error(ErrorKind::kUpstreamTimeout,
-                              fmt::format("upstream {}:{} {} timed out ({} ms)", url.host,
-                                          url.port, what, t.connect.count()));
+                              fmt::format("upstream {}:{} {} timed out ({} ms)", url.host, url.port,
+                                          what, t.connect.count()));
     };
 
     beast::error_code ec;
@@ -271,15 +271,15 @@ awaitable<Result<std::unique_ptr<UpstreamConnection>>> HttpClient::connect(
     if (cancel && cancel->cancelled()) co_return cancelled_error();
     if (ec == beast::error::timeout) co_return timed_out("connect");
     if (ec) {
-        co_return upstream_error(ErrorKind::kUpstream,
-                                 fmt::format("cannot connect to upstream {}:{}: {}", url.host,
-                                             url.port, ec.message()));
+        co_return upstream_error(
+            ErrorKind::kUpstream,
+            fmt::format("cannot connect to upstream {}:{}: {}", url.host, url.port, ec.message()));
     }
     raw->plain->socket().set_option(tcp::no_delay(true), ec);
 
     if (url.tls) {
-        raw->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(*raw->plain),
-                                                                         tls_);
+        raw->tls =
+            std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(*raw->plain), tls_);
         raw->plain.reset();
         if (!SSL_set_tlsext_host_name(raw->tls->native_handle(), url.host.c_str())) {
             co_return upstream_error(ErrorKind::kUpstream, "cannot set TLS SNI host name");
@@ -290,9 +290,9 @@ awaitable<Result<std::unique_ptr<UpstreamConnection>>> HttpClient::connect(
         if (cancel && cancel->cancelled()) co_return cancelled_error();
         if (ec == beast::error::timeout) co_return timed_out("TLS handshake");
         if (ec) {
-            co_return upstream_error(ErrorKind::kUpstream,
-                                     fmt::format("TLS handshake with upstream {} failed: {}",
-                                                 url.host, ec.message()));
+            co_return upstream_error(
+                ErrorKind::kUpstream,
+                fmt::format("TLS handshake with upstream {} failed: {}", url.host, ec.message()));
         }
     }
     co_return conn;
@@ -307,7 +307,8 @@ awaitable<Result<std::unique_ptr<HttpExchange>>> HttpClient::start(const HttpReq
     http::request<http::string_body> req{spec.method, spec.target, 11};
     req.set(http::field::host, url.host_header());
     req.set(http::field::user_agent, "switchyard/0.1");
-    for (const auto& [k, v] : spec.headers) req.set(k, v);
+    for (const auto& [k, v] : spec.headers)
+        req.set(k, v);
     req.keep_alive(true);
     if (spec.method != http::verb::get || !spec.body.empty()) {
         req.body() = spec.body;
@@ -357,8 +358,8 @@ awaitable<Result<std::unique_ptr<HttpExchange>>> HttpClient::start(const HttpReq
                 const bool total = Clock::now() >= deadline;
                 co_return upstream_error(
                     ErrorKind::kUpstreamTimeout,
-                    total ? fmt::format("upstream {} exceeded the total timeout ({} ms)",
-                                        ex->host_, spec.timeouts.total.count())
+                    total ? fmt::format("upstream {} exceeded the total timeout ({} ms)", ex->host_,
+                                        spec.timeouts.total.count())
                           : fmt::format("upstream {} sent no response within the first-byte "
                                         "timeout ({} ms)",
                                         ex->host_, spec.timeouts.first_byte.count()));

@@ -22,7 +22,7 @@ Error malformed(std::string message) {
 }
 
 class OpenAIStream final : public ChatStream {
-public:
+  public:
     OpenAIStream(std::unique_ptr<HttpExchange> ex, std::string model_name)
         : ex_(std::move(ex)), model_name_(std::move(model_name)) {}
 
@@ -57,12 +57,13 @@ public:
             if (!parser_.feed(*piece, events_tmp_)) {
                 co_return malformed("upstream stream event exceeds the size limit");
             }
-            for (auto& e : events_tmp_) events_.push_back(std::move(e));
+            for (auto& e : events_tmp_)
+                events_.push_back(std::move(e));
             events_tmp_.clear();
         }
     }
 
-private:
+  private:
     std::unique_ptr<HttpExchange> ex_;
     std::string model_name_;
     SseParser parser_;
@@ -74,7 +75,7 @@ private:
 };
 
 class OpenAIProvider final : public Provider {
-public:
+  public:
     explicit OpenAIProvider(const ModelConfig& model) {
         if (!model.api_key_env.empty()) {
             const char* key = std::getenv(model.api_key_env.c_str());
@@ -141,7 +142,7 @@ public:
         co_return parse_openai_embedding_response(*body);
     }
 
-private:
+  private:
     Result<HttpRequestSpec> make_spec(const ModelConfig& model, std::string_view path,
                                       const CallContext& ctx) const {
         if (key_required_ && api_key_.empty()) return detail::missing_key_error(model);
@@ -151,7 +152,8 @@ private:
         spec.timeouts = ctx.timeouts;
         spec.headers.emplace_back("content-type", "application/json");
         if (!api_key_.empty()) spec.headers.emplace_back("authorization", "Bearer " + api_key_);
-        for (const auto& h : model.headers) spec.headers.push_back(h);
+        for (const auto& h : model.headers)
+            spec.headers.push_back(h);
         return spec;
     }
 

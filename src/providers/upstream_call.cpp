@@ -19,15 +19,16 @@ awaitable<Error> read_upstream_error(HttpExchange& ex, const ModelConfig& model,
     const auto retry_after = ex.header(http::field::retry_after);
     if (!retry_after.empty()) {
         int s = -1;
-        auto [p, ec] = std::from_chars(retry_after.data(), retry_after.data() + retry_after.size(), s);
+        auto [p, ec] =
+            std::from_chars(retry_after.data(), retry_after.data() + retry_after.size(), s);
         if (ec == std::errc() && s >= 0) e.retry_after_s = s;
     }
     // The provider's original error is kept in the log (first 2 KiB).
     spdlog::warn("request {}: model {} provider {} answered HTTP {}: {}", ctx.request_id,
                  model.name, model.provider_name, status, std::string_view(text).substr(0, 2048));
     if (e.message.find(model.name) == std::string::npos) {
-        e.message = fmt::format("{} (model '{}', provider {})", e.message, model.name,
-                                model.provider_name);
+        e.message =
+            fmt::format("{} (model '{}', provider {})", e.message, model.name, model.provider_name);
     }
     co_return e;
 }

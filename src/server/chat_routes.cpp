@@ -14,18 +14,20 @@ namespace {
 
 // Counts an upstream call in the per-model in-flight gauge for its lifetime.
 class InFlight {
-public:
+  public:
     InFlight(Metrics& m, size_t index) : m_(m), index_(index) { m_.add_model_in_flight(index_, 1); }
     ~InFlight() { m_.add_model_in_flight(index_, -1); }
     InFlight(const InFlight&) = delete;
     InFlight& operator=(const InFlight&) = delete;
 
-private:
+  private:
     Metrics& m_;
     size_t index_;
 };
 
-int64_t now_unix() { return static_cast<int64_t>(std::time(nullptr)); }
+int64_t now_unix() {
+    return static_cast<int64_t>(std::time(nullptr));
+}
 
 bool is_empty(const ChatChunk& c) {
     return !c.role && c.content.empty() && c.tool_calls.empty() &&
@@ -85,7 +87,8 @@ awaitable<void> stream_openai(RequestContext& ctx, const ChatRequest& req, ChatS
             break;
         }
         ChatChunk& chunk = **next;
-        if (meta.system_fingerprint.empty()) meta.system_fingerprint = stream.meta().system_fingerprint;
+        if (meta.system_fingerprint.empty())
+            meta.system_fingerprint = stream.meta().system_fingerprint;
         if (chunk.usage) {
             usage = chunk.usage;
             chunk.usage.reset();
@@ -111,8 +114,7 @@ awaitable<void> stream_openai(RequestContext& ctx, const ChatRequest& req, ChatS
     ctx.gateway.metrics().record_stream_chunks(ctx.worker_index, ctx.model, n_chunks);
 }
 
-awaitable<void> stream_anthropic(RequestContext& ctx, const ChatRequest& req,
-                                 ChatStream& stream) {
+awaitable<void> stream_anthropic(RequestContext& ctx, const ChatRequest& req, ChatStream& stream) {
     StreamMeta meta{"msg_" + ctx.id, now_unix(), req.model, {}, 0};
     // Read the upstream's first event before answering, so message_start can carry the
     // prompt tokens when the upstream reports them up front (Anthropic does).
@@ -120,7 +122,8 @@ awaitable<void> stream_anthropic(RequestContext& ctx, const ChatRequest& req,
     if (!first) {
         ctx.gateway.metrics().record_upstream_error(ctx.worker_index, ctx.model, ctx.provider,
                                                     openai_error_type(first.error().kind));
-        if (!ctx.cancel.cancelled()) co_await send_error(ctx, first.error(), ErrorStyle::kAnthropic);
+        if (!ctx.cancel.cancelled())
+            co_await send_error(ctx, first.error(), ErrorStyle::kAnthropic);
         co_return;
     }
     if (!co_await ctx.response.begin_stream("text/event-stream")) co_return;
@@ -174,7 +177,10 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
 
     if (!req.stream) {
         auto response = co_await target->provider->chat(req, model, call);
-        if (!response) { co_await fail_call(ctx, response.error(), style); co_return; }
+        if (!response) {
+            co_await fail_call(ctx, response.error(), style);
+            co_return;
+        }
         response->id = (style == ErrorStyle::kOpenAI ? "chatcmpl-" : "msg_") + ctx.id;
         response->created = now_unix();
         response->model = model.name;
@@ -189,7 +195,10 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
         co_return;
     }
     auto stream = co_await target->provider->chat_stream(req, model, call);
-    if (!stream) { co_await fail_call(ctx, stream.error(), style); co_return; }
+    if (!stream) {
+        co_await fail_call(ctx, stream.error(), style);
+        co_return;
+    }
     if (style == ErrorStyle::kOpenAI) {
         co_await stream_openai(ctx, req, **stream);
     } else {
@@ -202,23 +211,35 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
 awaitable<void> handle_chat_completions(RequestContext& ctx) {
     ctx.endpoint = "chat_completions";
     auto req = parse_openai_chat_request(ctx.request.body());
-    if (!req) { co_await send_error(ctx, req.error(), ErrorStyle::kOpenAI); co_return; }
+    if (!req) {
+        co_await send_error(ctx, req.error(), ErrorStyle::kOpenAI);
+        co_return;
+    }
     co_await run_chat(ctx, *req, ErrorStyle::kOpenAI);
 }
 
 awaitable<void> handle_messages(RequestContext& ctx) {
     ctx.endpoint = "messages";
     auto req = parse_anthropic_request(ctx.request.body());
-    if (!req) { co_await send_error(ctx, req.error(), ErrorStyle::kAnthropic); co_return; }
+    if (!req) {
+        co_await send_error(ctx, req.error(), ErrorStyle::kAnthropic);
+        co_return;
+    }
     co_await run_chat(ctx, *req, ErrorStyle::kAnthropic);
 }
 
 awaitable<void> handle_embeddings(RequestContext& ctx) {
     ctx.endpoint = "embeddings";
     auto req = parse_openai_embedding_request(ctx.request.body());
-    if (!req) { co_await send_error(ctx, req.error(), ErrorStyle::kOpenAI); co_return; }
+    if (!req) {
+        co_await send_error(ctx, req.error(), ErrorStyle::kOpenAI);
+        co_return;
+    }
     auto target = ctx.gateway.resolve(req->model);
-    if (!target) { co_await send_error(ctx, target.error(), ErrorStyle::kOpenAI); co_return; }
+    if (!target) {
+        co_await send_error(ctx, target.error(), ErrorStyle::kOpenAI);
+        co_return;
+    }
     const ModelConfig& model = *target->model;
     ctx.model = model.name;
     ctx.provider = model.provider_name;
@@ -226,7 +247,10 @@ awaitable<void> handle_embeddings(RequestContext& ctx) {
     CallContext call{ctx.http, &ctx.cancel, ctx.gateway.timeouts(), ctx.id};
     InFlight in_flight(ctx.gateway.metrics(), target->index);
     auto response = co_await target->provider->embed(*req, model, call);
-    if (!response) { co_await fail_call(ctx, response.error(), ErrorStyle::kOpenAI); co_return; }
+    if (!response) {
+        co_await fail_call(ctx, response.error(), ErrorStyle::kOpenAI);
+        co_return;
+    }
     response->model = model.name;
     co_await ctx.response.send(http::status::ok, "application/json",
                                write_openai_embedding_response(*response));

@@ -11,7 +11,8 @@ namespace {
 
 std::vector<std::pair<std::string, std::string>> model_labels(const Config& c) {
     std::vector<std::pair<std::string, std::string>> out;
-    for (const auto& m : c.models) out.emplace_back(m.name, m.provider_name);
+    for (const auto& m : c.models)
+        out.emplace_back(m.name, m.provider_name);
     return out;
 }
 
@@ -26,7 +27,8 @@ int resolved_thread_count(const ServerConfig& server) {
 Gateway::Gateway(Config config)
     : config_(std::move(config)),
       metrics_(resolved_thread_count(config_.server), model_labels(config_)) {
-    for (const auto& m : config_.models) providers_.push_back(make_provider(m));
+    for (const auto& m : config_.models)
+        providers_.push_back(make_provider(m));
     const auto& u = config_.upstream;
     timeouts_.connect = std::chrono::milliseconds(u.connect_timeout_ms);
     timeouts_.first_byte = std::chrono::milliseconds(u.first_byte_timeout_ms);
@@ -37,10 +39,12 @@ Gateway::Gateway(Config config)
 
 Result<Gateway::Target> Gateway::resolve(std::string_view model) const {
     for (size_t i = 0; i < config_.models.size(); ++i) {
-        if (config_.models[i].name == model) return Target{&config_.models[i], providers_[i].get(), i};
+        if (config_.models[i].name == model)
+            return Target{&config_.models[i], providers_[i].get(), i};
     }
     std::string names;
-    for (const auto& m : config_.models) names += (names.empty() ? "" : ", ") + m.name;
+    for (const auto& m : config_.models)
+        names += (names.empty() ? "" : ", ") + m.name;
     Error e;
     e.kind = ErrorKind::kModelNotFound;
     e.param = "model";

@@ -64,7 +64,7 @@ struct HttpServer::Impl {
 // One client connection: reads requests, dispatches them, writes responses, until the
 // client closes, a limit is hit, or the server drains.
 class Session : public std::enable_shared_from_this<Session> {
-public:
+  public:
     Session(HttpServer::Impl& server, Worker& worker, tcp::socket socket)
         : server_(server), worker_(worker), stream_(std::move(socket)), deadline_(worker.ioc) {}
 
@@ -78,7 +78,7 @@ public:
         }
     }
 
-private:
+  private:
     struct Watch {
         bool done = false;
         CancelSignal* cancel = nullptr;
@@ -136,7 +136,7 @@ awaitable<void> Session::send_simple_error(http::status status, std::string_view
                                            std::string_view code) {
     Error e;
     e.kind = status == http::status::payload_too_large ? ErrorKind::kRequestTooLarge
-                                                        : ErrorKind::kInvalidRequest;
+                                                       : ErrorKind::kInvalidRequest;
     e.message = std::string(message);
     e.code = std::string(code);
     http::response<http::string_body> res{status, 11};
@@ -300,12 +300,10 @@ awaitable<void> Session::run() {
             server_.gateway.metrics().add_in_flight(-1);
             watch->done = true;
             stream_.socket().cancel(ec);  // ends the watch
-            const double seconds =
-                std::chrono::duration<double>(Clock::now() - ctx.start).count();
-            server_.gateway.metrics().record_request(worker_.index, ctx.endpoint, ctx.model,
-                                                     ctx.provider,
-                                                     writer.status() ? writer.status() : 499,
-                                                     seconds);
+            const double seconds = std::chrono::duration<double>(Clock::now() - ctx.start).count();
+            server_.gateway.metrics().record_request(
+                worker_.index, ctx.endpoint, ctx.model, ctx.provider,
+                writer.status() ? writer.status() : 499, seconds);
             if (server_.draining.load()) writer.force_close();
             response_keep_alive = writer.keep_alive() && !ctx.cancel.cancelled();
         }
@@ -339,19 +337,20 @@ awaitable<void> HttpServer::Impl::accept_loop() {
         gateway.metrics().add_connections(1);
         net::post(worker.ioc, [this, &worker, s = std::move(socket)]() mutable {
             auto session = std::make_shared<Session>(*this, worker, std::move(s));
-            net::co_spawn(worker.ioc, [session]() -> awaitable<void> { co_await session->run(); },
-                          [this](std::exception_ptr e) {
-                              connections.fetch_sub(1);
-                              gateway.metrics().add_connections(-1);
-                              if (e) {
-                                  try {
-                                      std::rethrow_exception(e);
-                                  } catch (const std::exception& ex) {
-                                      spdlog::error("session ended by exception: {}", ex.what());
-                                  }
-                              }
-                              if (draining.load() && connections.load() == 0) stop_all();
-                          });
+            net::co_spawn(
+                worker.ioc, [session]() -> awaitable<void> { co_await session->run(); },
+                [this](std::exception_ptr e) {
+                    connections.fetch_sub(1);
+                    gateway.metrics().add_connections(-1);
+                    if (e) {
+                        try {
+                            std::rethrow_exception(e);
+                        } catch (const std::exception& ex) {
+                            spdlog::error("session ended by exception: {}", ex.what());
+                        }
+                    }
+                    if (draining.load() && connections.load() == 0) stop_all();
+                });
         });
     }
 }
@@ -374,7 +373,8 @@ void HttpServer::Impl::begin_drain() {
     });
     for (auto& w : workers) {
         net::post(w->ioc, [worker = w.get()] {
-            for (auto* s : worker->sessions) s->close_if_idle();
+            for (auto* s : worker->sessions)
+                s->close_if_idle();
         });
     }
     if (connections.load() == 0) {
@@ -404,7 +404,8 @@ uint16_t HttpServer::start() {
     const auto& cfg = im.gateway.config();
     im.tls = HttpClient::make_tls_context(cfg.upstream);
     const int n = resolved_thread_count(cfg.server);
-    for (int i = 0; i < n; ++i) im.workers.push_back(std::make_unique<Worker>(i, *im.tls, cfg.upstream));
+    for (int i = 0; i < n; ++i)
+        im.workers.push_back(std::make_unique<Worker>(i, *im.tls, cfg.upstream));
 
     beast::error_code ec;
     auto address = net::ip::make_address(cfg.server.host, ec);

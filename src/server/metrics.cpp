@@ -20,7 +20,8 @@ void append_label_value(std::string& out, std::string_view v) {
 }
 
 // Builds `{k1="v1",k2="v2"}` into `out` (cleared first).
-void labels(std::string& out, std::initializer_list<std::pair<std::string_view, std::string_view>> kv) {
+void labels(std::string& out,
+            std::initializer_list<std::pair<std::string_view, std::string_view>> kv) {
     out.clear();
     out.push_back('{');
     bool first = true;
@@ -43,8 +44,10 @@ Metrics::Metrics(int n_shards, std::vector<std::pair<std::string, std::string>> 
     : models_(std::move(models)),
       model_in_flight_storage_(new std::atomic<int64_t>[models_.size()]),
       model_in_flight_(model_in_flight_storage_.get(), models_.size()) {
-    for (auto& a : model_in_flight_) a.store(0);
-    for (int i = 0; i < std::max(1, n_shards); ++i) shards_.push_back(std::make_unique<Shard>());
+    for (auto& a : model_in_flight_)
+        a.store(0);
+    for (int i = 0; i < std::max(1, n_shards); ++i)
+        shards_.push_back(std::make_unique<Shard>());
 }
 
 void Metrics::record_request(int shard, std::string_view endpoint, std::string_view model,
@@ -54,8 +57,9 @@ void Metrics::record_request(int shard, std::string_view endpoint, std::string_v
     auto n = fmt::format_to_n(status_buf, sizeof status_buf, "{}", status).size;
     std::string_view status_sv(status_buf, n);
     std::lock_guard lock(s.mu);
-    labels(tl_key, {{"endpoint", endpoint}, {"model", model}, {"provider", provider},
-                    {"status", status_sv}});
+    labels(
+        tl_key,
+        {{"endpoint", endpoint}, {"model", model}, {"provider", provider}, {"status", status_sv}});
     if (auto it = s.requests.find(tl_key); it != s.requests.end()) {
         ++it->second;
     } else {
@@ -97,24 +101,31 @@ std::string Metrics::render() const {
     std::map<std::string, uint64_t, std::less<>> stream_chunks;
     for (const auto& shard : shards_) {
         std::lock_guard lock(shard->mu);
-        for (const auto& [k, v] : shard->requests) requests[k] += v;
-        for (const auto& [k, v] : shard->upstream_errors) upstream_errors[k] += v;
-        for (const auto& [k, v] : shard->stream_chunks) stream_chunks[k] += v;
+        for (const auto& [k, v] : shard->requests)
+            requests[k] += v;
+        for (const auto& [k, v] : shard->upstream_errors)
+            upstream_errors[k] += v;
+        for (const auto& [k, v] : shard->stream_chunks)
+            stream_chunks[k] += v;
         for (const auto& [k, h] : shard->latency) {
             auto& m = latency[k];
-            for (size_t i = 0; i < h.buckets.size(); ++i) m.buckets[i] += h.buckets[i];
+            for (size_t i = 0; i < h.buckets.size(); ++i)
+                m.buckets[i] += h.buckets[i];
             m.count += h.count;
             m.sum += h.sum;
         }
     }
     std::string out;
     out.reserve(4096);
-    out.append("# HELP switchyard_requests_total Requests answered, by endpoint, model, "
-               "provider and HTTP status.\n# TYPE switchyard_requests_total counter\n");
-    for (const auto& [k, v] : requests) out += fmt::format("switchyard_requests_total{} {}\n", k, v);
+    out.append(
+        "# HELP switchyard_requests_total Requests answered, by endpoint, model, "
+        "provider and HTTP status.\n# TYPE switchyard_requests_total counter\n");
+    for (const auto& [k, v] : requests)
+        out += fmt::format("switchyard_requests_total{} {}\n", k, v);
 
-    out.append("# HELP switchyard_request_duration_seconds Time from request received to "
-               "response complete.\n# TYPE switchyard_request_duration_seconds histogram\n");
+    out.append(
+        "# HELP switchyard_request_duration_seconds Time from request received to "
+        "response complete.\n# TYPE switchyard_request_duration_seconds histogram\n");
     for (const auto& [k, h] : latency) {
         const std::string_view inner(k.data() + 1, k.size() - 2);  // strip { }
         uint64_t cumulative = 0;
@@ -129,13 +140,15 @@ std::string Metrics::render() const {
         out += fmt::format("switchyard_request_duration_seconds_count{} {}\n", k, h.count);
     }
 
-    out.append("# HELP switchyard_upstream_errors_total Failed upstream calls, by model, "
-               "provider and error kind.\n# TYPE switchyard_upstream_errors_total counter\n");
+    out.append(
+        "# HELP switchyard_upstream_errors_total Failed upstream calls, by model, "
+        "provider and error kind.\n# TYPE switchyard_upstream_errors_total counter\n");
     for (const auto& [k, v] : upstream_errors) {
         out += fmt::format("switchyard_upstream_errors_total{} {}\n", k, v);
     }
-    out.append("# HELP switchyard_stream_chunks_total Streamed chunks sent to clients.\n"
-               "# TYPE switchyard_stream_chunks_total counter\n");
+    out.append(
+        "# HELP switchyard_stream_chunks_total Streamed chunks sent to clients.\n"
+        "# TYPE switchyard_stream_chunks_total counter\n");
     for (const auto& [k, v] : stream_chunks) {
         out += fmt::format("switchyard_stream_chunks_total{} {}\n", k, v);
     }
@@ -147,8 +160,9 @@ std::string Metrics::render() const {
         "# HELP switchyard_connections_open Client connections open now.\n"
         "# TYPE switchyard_connections_open gauge\nswitchyard_connections_open {}\n",
         connections_.load(std::memory_order_relaxed));
-    out.append("# HELP switchyard_upstream_in_flight Upstream calls in flight, by model and "
-               "provider.\n# TYPE switchyard_upstream_in_flight gauge\n");
+    out.append(
+        "# HELP switchyard_upstream_in_flight Upstream calls in flight, by model and "
+        "provider.\n# TYPE switchyard_upstream_in_flight gauge\n");
     std::string key;
     for (size_t i = 0; i < models_.size(); ++i) {
         labels(key, {{"model", models_[i].first}, {"provider", models_[i].second}});

@@ -41,7 +41,8 @@ awaitable<void> handle_models(RequestContext& ctx, std::string_view one) {
         write_model(*target->model);
     } else {
         w.begin_object().kv("object", "list").key("data").begin_array();
-        for (const auto& m : cfg.models) write_model(m);
+        for (const auto& m : cfg.models)
+            write_model(m);
         w.end_array().end_object();
     }
     co_await send_json(ctx, http::status::ok, std::move(out));
@@ -71,7 +72,8 @@ std::string random_id(size_t n) {
 // ---------------------------------------------------------------- ResponseWriter
 
 void ResponseWriter::apply_headers(http::fields& fields) const {
-    for (const auto& [k, v] : headers_) fields.set(k, v);
+    for (const auto& [k, v] : headers_)
+        fields.set(k, v);
 }
 
 awaitable<bool> ResponseWriter::send(http::status status, std::string_view content_type,
@@ -122,7 +124,8 @@ awaitable<bool> ResponseWriter::write_chunk(std::string_view data) {
     beast::error_code ec;
     stream_.expires_after(write_timeout_);
     if (version_ >= 11) {
-        co_await net::async_write(stream_, http::make_chunk(net::const_buffer(data.data(), data.size())),
+        co_await net::async_write(stream_,
+                                  http::make_chunk(net::const_buffer(data.data(), data.size())),
                                   net::redirect_error(net::use_awaitable, ec));
     } else {
         co_await net::async_write(stream_, net::const_buffer(data.data(), data.size()),
@@ -181,22 +184,45 @@ awaitable<void> dispatch(RequestContext& ctx) {
     };
 
     if (target == "/v1/chat/completions" || target == "/chat/completions") {
-        if (method != http::verb::post) { co_await wrong_method("POST"); co_return; }
-        { co_await handle_chat_completions(ctx); co_return; }
+        if (method != http::verb::post) {
+            co_await wrong_method("POST");
+            co_return;
+        }
+        {
+            co_await handle_chat_completions(ctx);
+            co_return;
+        }
     }
     if (target == "/v1/messages") {
-        if (method != http::verb::post) { co_await wrong_method("POST"); co_return; }
-        { co_await handle_messages(ctx); co_return; }
+        if (method != http::verb::post) {
+            co_await wrong_method("POST");
+            co_return;
+        }
+        {
+            co_await handle_messages(ctx);
+            co_return;
+        }
     }
     if (target == "/v1/embeddings" || target == "/embeddings") {
-        if (method != http::verb::post) { co_await wrong_method("POST"); co_return; }
-        { co_await handle_embeddings(ctx); co_return; }
+        if (method != http::verb::post) {
+            co_await wrong_method("POST");
+            co_return;
+        }
+        {
+            co_await handle_embeddings(ctx);
+            co_return;
+        }
     }
     if (target == "/v1/models" || target.starts_with("/v1/models/")) {
-        if (method != http::verb::get) { co_await wrong_method("GET"); co_return; }
-        const std::string_view one =
-            target.size() > 11 ? target.substr(11) : std::string_view{};
-        { co_await handle_models(ctx, one); co_return; }
+        if (method != http::verb::get) {
+            co_await wrong_method("GET");
+            co_return;
+        }
+        const std::string_view one = target.size() > 11 ? target.substr(11) : std::string_view{};
+        {
+            co_await handle_models(ctx, one);
+            co_return;
+        }
     }
     if (target == "/healthz") {
         ctx.endpoint = "healthz";
@@ -204,7 +230,10 @@ awaitable<void> dispatch(RequestContext& ctx) {
             co_await send_json(ctx, http::status::service_unavailable, R"({"status":"draining"})");
             co_return;
         }
-        { co_await send_json(ctx, http::status::ok, R"({"status":"ok"})"); co_return; }
+        {
+            co_await send_json(ctx, http::status::ok, R"({"status":"ok"})");
+            co_return;
+        }
     }
     if (target == "/metrics") {
         ctx.endpoint = "metrics";
@@ -215,10 +244,11 @@ awaitable<void> dispatch(RequestContext& ctx) {
     Error e;
     e.kind = ErrorKind::kNotFound;
     e.code = "unknown_url";
-    e.message = fmt::format("Unknown request URL: {} {}. Endpoints: POST /v1/chat/completions, "
-                            "POST /v1/messages, POST /v1/embeddings, GET /v1/models, "
-                            "GET /healthz, GET /metrics",
-                            std::string_view(req.method_string()), target);
+    e.message = fmt::format(
+        "Unknown request URL: {} {}. Endpoints: POST /v1/chat/completions, "
+        "POST /v1/messages, POST /v1/embeddings, GET /v1/models, "
+        "GET /healthz, GET /metrics",
+        std::string_view(req.method_string()), target);
     co_await send_error(ctx, e, ErrorStyle::kOpenAI);
 }
 

@@ -51,12 +51,16 @@ TEST(Config, MinimalConfigGetsDefaults) {
 TEST(Config, ExpandsEnvironmentVariables) {
     setenv("SY_CFG_TEST_PORT", "9123", 1);
     auto c = load_config_string(
-        "models:\n  - name: a\n    provider: ollama\n    base_url: http://127.0.0.1:${SY_CFG_TEST_PORT}/v1\n"
+        "models:\n  - name: a\n    provider: ollama\n    base_url: "
+        "http://127.0.0.1:${SY_CFG_TEST_PORT}/v1\n"
         "  - name: b\n    provider: ollama\n    base_url: ${SY_CFG_UNSET:-http://h:1}/v1\n",
         "x.yaml");
     EXPECT_EQ(c.models[0].url.port, 9123);
     EXPECT_EQ(c.models[1].url.host, "h");
-    EXPECT_NE(std::string(load_error("models:\n  - name: a\n    provider: ollama\n    base_url: ${SY_CFG_UNSET}\n").what())
+    EXPECT_NE(std::string(
+                  load_error(
+                      "models:\n  - name: a\n    provider: ollama\n    base_url: ${SY_CFG_UNSET}\n")
+                      .what())
                   .find("SY_CFG_UNSET is not set"),
               std::string::npos);
 }
@@ -69,7 +73,8 @@ TEST(Config, ErrorsNameFileLineAndKey) {
     e = load_error("server:\n  port: eighty\nmodels: []\n");
     EXPECT_EQ(e.line(), 2);
     EXPECT_EQ(e.key(), "server.port");
-    e = load_error("models:\n  - name: a\n    provider: openai\n  - name: a\n    provider: openai\n");
+    e = load_error(
+        "models:\n  - name: a\n    provider: openai\n  - name: a\n    provider: openai\n");
     EXPECT_EQ(e.line(), 4);
     EXPECT_NE(std::string(e.what()).find("duplicate"), std::string::npos);
     e = load_error("models:\n  - name: a\n    provider: cohere\n");

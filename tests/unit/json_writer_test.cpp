@@ -17,8 +17,12 @@ TEST(JsonWriter, KeepsValidUtf8AndReplacesInvalidBytes) {
     append_json_string(out, "héllo 世界 🎉");
     EXPECT_EQ(out, "\"héllo 世界 🎉\"");
     out.clear();
-    append_json_string(out, std::string_view("a\xff" "b\xc3", 4));
-    EXPECT_EQ(out, "\"a\xEF\xBF\xBD" "b\xEF\xBF\xBD\"");
+    append_json_string(out, std::string_view("a\xff"
+                                             "b\xc3",
+                                             4));
+    EXPECT_EQ(out,
+              "\"a\xEF\xBF\xBD"
+              "b\xEF\xBF\xBD\"");
 }
 
 TEST(JsonWriter, ValidatesUtf8) {

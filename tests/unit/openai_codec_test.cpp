@@ -60,7 +60,8 @@ TEST(OpenAIRequest, KeepsUnknownFieldsVerbatimForPassThrough) {
     ASSERT_EQ(req.passthrough.size(), 4u);
     EXPECT_EQ(req.passthrough[0].key, "seed");
     EXPECT_EQ(req.passthrough[0].value_json, "7");
-    EXPECT_EQ(req.passthrough[1].value_json, R"({"type":"json_schema","json_schema":{"name":"x"}})");
+    EXPECT_EQ(req.passthrough[1].value_json,
+              R"({"type":"json_schema","json_schema":{"name":"x"}})");
     const auto out = write_openai_chat_request(req, "upstream-id", false);
     EXPECT_NE(out.find(R"("model":"upstream-id")"), std::string::npos);
     EXPECT_NE(out.find(R"("seed":7)"), std::string::npos);
@@ -74,14 +75,16 @@ TEST(OpenAIRequest, PassThroughIsDroppedForAnthropicOriginRequests) {
 }
 
 TEST(OpenAIRequest, StreamingUpstreamRequestAlwaysAsksForUsage) {
-    auto req = parse_ok(R"({"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true})");
+    auto req =
+        parse_ok(R"({"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true})");
     const auto out = write_openai_chat_request(req, "m", true);
     EXPECT_NE(out.find(R"("stream":true,"stream_options":{"include_usage":true})"),
               std::string::npos);
 }
 
 TEST(OpenAIRequest, RoundTripsThroughTheWriter) {
-    const std::string body = R"({"model":"m","messages":[{"role":"user","content":"hi"},{"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","content":"r","tool_call_id":"c"}],"max_tokens":5,"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"},"strict":true}}],"tool_choice":"required"})";
+    const std::string body =
+        R"({"model":"m","messages":[{"role":"user","content":"hi"},{"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","content":"r","tool_call_id":"c"}],"max_tokens":5,"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"},"strict":true}}],"tool_choice":"required"})";
     auto req = parse_ok(body);
     const auto out = write_openai_chat_request(req, "m", false);
     auto again = parse_ok(out);
@@ -101,22 +104,25 @@ TEST(OpenAIRequest, ErrorsNameTheField) {
                   .param,
               "messages[0].content[0].text");
     EXPECT_EQ(parse_err(R"({"model":3,"messages":[]})").param, "model");
-    EXPECT_EQ(parse_err(R"({"model":"m","messages":[{"role":"user","content":"x"}],"max_tokens":1.5})")
-                  .param,
-              "max_tokens");
+    EXPECT_EQ(
+        parse_err(R"({"model":"m","messages":[{"role":"user","content":"x"}],"max_tokens":1.5})")
+            .param,
+        "max_tokens");
     EXPECT_EQ(parse_err("[]").kind, ErrorKind::kInvalidRequest);
     EXPECT_NE(parse_err("{\"model\":\"\xff\"}").message.find("UTF-8"), std::string::npos);
 }
 
 TEST(OpenAIRequest, ArbitraryBytesAndTruncationsNeverCrash) {
-    const std::string valid = R"({"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}],"tools":[{"type":"function","function":{"name":"f"}}],"stop":["a"]})";
+    const std::string valid =
+        R"({"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}],"tools":[{"type":"function","function":{"name":"f"}}],"stop":["a"]})";
     for (size_t n = 0; n < valid.size(); ++n) {
         (void)parse_openai_chat_request(valid.substr(0, n));
     }
     std::mt19937 rng(1234);
     for (int i = 0; i < 2000; ++i) {
         std::string s = valid;
-        for (int k = 0; k < 3; ++k) s[rng() % s.size()] = static_cast<char>(rng() % 256);
+        for (int k = 0; k < 3; ++k)
+            s[rng() % s.size()] = static_cast<char>(rng() % 256);
         (void)parse_openai_chat_request(s);
     }
     SUCCEED();
@@ -129,8 +135,9 @@ TEST(OpenAIResponse, WritesTheExactChatCompletionShape) {
     r.model = "gpt-4-turbo";
     r.message.text = "Hi!";
     r.usage = Usage{3, 2, 0};
-    EXPECT_EQ(write_openai_chat_response(r),
-              R"({"id":"chatcmpl-1","object":"chat.completion","created":1700000000,"model":"gpt-4-turbo","choices":[{"index":0,"message":{"role":"assistant","content":"Hi!","refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}})");
+    EXPECT_EQ(
+        write_openai_chat_response(r),
+        R"({"id":"chatcmpl-1","object":"chat.completion","created":1700000000,"model":"gpt-4-turbo","choices":[{"index":0,"message":{"role":"assistant","content":"Hi!","refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}})");
 }
 
 TEST(OpenAIResponse, ParsesUpstreamAnswerWithToolCallsAndCachedTokens) {
@@ -156,26 +163,32 @@ TEST(OpenAIChunks, WritesRoleContentFinishAndUsageChunks) {
     ChatChunk role;
     role.role = true;
     append_openai_chunk_sse(out, meta, role, true);
-    EXPECT_EQ(out, R"(data: {"id":"chatcmpl-9","object":"chat.completion.chunk","created":7,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}],"usage":null})"
-                   "\n\n");
+    EXPECT_EQ(
+        out,
+        R"(data: {"id":"chatcmpl-9","object":"chat.completion.chunk","created":7,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}],"usage":null})"
+        "\n\n");
     out.clear();
     ChatChunk usage;
     usage.usage = Usage{1, 2, 0};
     append_openai_chunk_sse(out, meta, usage, true);
-    EXPECT_EQ(out, R"(data: {"id":"chatcmpl-9","object":"chat.completion.chunk","created":7,"model":"m","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}})"
-                   "\n\n");
+    EXPECT_EQ(
+        out,
+        R"(data: {"id":"chatcmpl-9","object":"chat.completion.chunk","created":7,"model":"m","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}})"
+        "\n\n");
 }
 
 TEST(OpenAIChunks, ParsesDeltasToolCallsAndErrors) {
     StreamMeta meta;
-    auto c = parse_openai_chunk(R"({"id":"a","created":3,"model":"m","choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"call","type":"function","function":{"name":"f","arguments":"{\""}}]},"finish_reason":null}]})",
-                                meta);
+    auto c = parse_openai_chunk(
+        R"({"id":"a","created":3,"model":"m","choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"call","type":"function","function":{"name":"f","arguments":"{\""}}]},"finish_reason":null}]})",
+        meta);
     ASSERT_TRUE(c.ok());
     EXPECT_EQ(meta.id, "a");
     ASSERT_EQ(c->tool_calls.size(), 1u);
     EXPECT_EQ(c->tool_calls[0].index, 1);
     EXPECT_EQ(c->tool_calls[0].arguments, "{\"");
-    auto u = parse_openai_chunk(R"({"id":"a","choices":[],"usage":{"prompt_tokens":4,"completion_tokens":5}})", meta);
+    auto u = parse_openai_chunk(
+        R"({"id":"a","choices":[],"usage":{"prompt_tokens":4,"completion_tokens":5}})", meta);
     ASSERT_TRUE(u.ok());
     EXPECT_EQ(u->usage->completion_tokens, 5);
     auto e = parse_openai_chunk(R"({"error":{"message":"boom","type":"server_error"}})", meta);
@@ -184,7 +197,8 @@ TEST(OpenAIChunks, ParsesDeltasToolCallsAndErrors) {
 }
 
 TEST(OpenAIErrors, MapsUpstreamStatuses) {
-    auto e = parse_openai_error(429, R"({"error":{"message":"slow down","type":"requests","code":"rate_limit_exceeded"}})");
+    auto e = parse_openai_error(
+        429, R"({"error":{"message":"slow down","type":"requests","code":"rate_limit_exceeded"}})");
     EXPECT_EQ(e.kind, ErrorKind::kRateLimited);
     EXPECT_EQ(e.message, "slow down");
     EXPECT_EQ(parse_openai_error(401, "{}").kind, ErrorKind::kUpstream);  // our key, not theirs
@@ -195,14 +209,16 @@ TEST(OpenAIErrors, MapsUpstreamStatuses) {
 }
 
 TEST(OpenAIEmbeddings, ParsesInputsAndForwardsThemVerbatim) {
-    auto r = parse_openai_embedding_request(R"({"model":"e","input":["a","b"],"dimensions":8,"encoding_format":"base64"})");
+    auto r = parse_openai_embedding_request(
+        R"({"model":"e","input":["a","b"],"dimensions":8,"encoding_format":"base64"})");
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->inputs.size(), 2u);
     EXPECT_EQ(write_openai_embedding_request(*r, "up"),
               R"({"model":"up","input":["a","b"],"dimensions":8,"encoding_format":"base64"})");
     EXPECT_FALSE(parse_openai_embedding_request(R"({"model":"e","input":[]})").ok());
     EXPECT_FALSE(parse_openai_embedding_request(R"({"model":"e","input":{}})").ok());
-    EXPECT_TRUE(parse_openai_embedding_request(R"({"model":"e","input":[[1,2,3]]})")->input_is_tokens);
+    EXPECT_TRUE(
+        parse_openai_embedding_request(R"({"model":"e","input":[[1,2,3]]})")->input_is_tokens);
 }
 
 }  // namespace

@@ -17,7 +17,8 @@ std::vector<SseEvent> parse_in_pieces(std::string_view text, size_t piece) {
 
 TEST(SseParser, SameEventsWhateverTheReadBoundaries) {
     const std::string text =
-        "event: message_start\ndata: {\"a\":1}\n\n: keep-alive comment\n\ndata: x\r\ndata: y\r\n\r\n"
+        "event: message_start\ndata: {\"a\":1}\n\n: keep-alive comment\n\ndata: x\r\ndata: "
+        "y\r\n\r\n"
         "data:no-space\n\nevent: ping\ndata: {}\n\n";
     for (size_t piece : {1, 2, 3, 7, 64, 1000}) {
         auto ev = parse_in_pieces(text, piece);

@@ -48,7 +48,7 @@ struct ModelConfig {
     Url url;
     std::string api_key_env;  // name of the env var holding the key; empty = no key
     int64_t context_window = 0;
-    int64_t max_output_tokens = 0;  // 0 = provider default
+    int64_t max_output_tokens = 0;      // 0 = provider default
     int64_t default_max_tokens = 4096;  // sent to Anthropic when the request has none
     std::vector<std::string> capabilities;
     ModelPrice price;
@@ -77,12 +77,12 @@ struct UpstreamConfig {
     int64_t total_timeout_ms = 300'000;
     uint32_t max_idle_connections_per_host = 64;  // per thread
     uint64_t max_response_bytes = 64 * 1024 * 1024;
-    std::string ca_file;   // extra CA bundle (PEM); empty = system trust store only
+    std::string ca_file;  // extra CA bundle (PEM); empty = system trust store only
     bool verify_tls = true;
 };
 
 struct LoggingConfig {
-    std::string level = "info";  // trace, debug, info, warn, error
+    std::string level = "info";   // trace, debug, info, warn, error
     std::string format = "text";  // text or json
 };
 
@@ -97,14 +97,14 @@ struct Config {
 };
 
 class ConfigError : public std::runtime_error {
-public:
+  public:
     ConfigError(const std::string& file, int line, const std::string& key,
                 const std::string& message);
     const std::string& file() const { return file_; }
     int line() const { return line_; }
     const std::string& key() const { return key_; }
 
-private:
+  private:
     std::string file_;
     int line_;
     std::string key_;

@@ -30,9 +30,9 @@ enum class ErrorKind {
 struct Error {
     ErrorKind kind = ErrorKind::kInternal;
     std::string message;
-    std::string param;  // offending request field, if any
-    std::string code;   // machine-readable code, e.g. "model_not_found"
-    int retry_after_s = -1;  // from an upstream Retry-After, forwarded to the client
+    std::string param;        // offending request field, if any
+    std::string code;         // machine-readable code, e.g. "model_not_found"
+    int retry_after_s = -1;   // from an upstream Retry-After, forwarded to the client
     int upstream_status = 0;  // HTTP status the provider returned, 0 if none
 
     static Error invalid_request(std::string message, std::string param = {},
@@ -52,7 +52,7 @@ std::string to_anthropic_json(const Error& error);
 // Result<T>: a T or an Error. [[nodiscard]] so a failure cannot be dropped silently.
 template <class T>
 class [[nodiscard]] Result {
-public:
+  public:
     Result(T value) : v_(std::move(value)) {}
     Result(Error error) : v_(std::move(error)) {}
 
@@ -67,7 +67,7 @@ public:
     Error& error() { return std::get<1>(v_); }
     const Error& error() const { return std::get<1>(v_); }
 
-private:
+  private:
     std::variant<T, Error> v_;
 };
 
