@@ -14,7 +14,7 @@ DEBIAN_PACKAGES=(
   libspdlog-dev libfmt-dev libxxhash-dev libsqlite3-dev libpq-dev libhiredis-dev
   libutf8proc-dev libpcre2-dev libhnswlib-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev ca-certificates curl
+  libgtest-dev libgmock-dev libbenchmark-dev ca-certificates curl openssl
   nodejs npm wrk nginx-light redis-server postgresql
 )
 
