@@ -103,7 +103,7 @@ namespace {
 
 // Walks the YAML tree, checking keys and types and remembering the file name.
 class Loader {
-  public:
+public:
     explicit Loader(std::string file) : file_(std::move(file)) {}
 
     [[noreturn]] void fail(const YAML::Node& node, const std::string& key,
@@ -392,7 +392,7 @@ class Loader {
         return c;
     }
 
-  private:
+private:
     std::string file_;
 };
 

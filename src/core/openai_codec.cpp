@@ -292,7 +292,9 @@ void write_tool_calls(JsonWriter& w, const std::vector<ToolCall>& calls) {
     w.end_array();
 }
 
-void write_message(JsonWriter& w, const Message& m) {
+// `origin`: the wire format the request arrived in. Parts the gateway kept verbatim (kOther)
+// are only meaningful to a provider of the same format, so they are dropped otherwise.
+void write_message(JsonWriter& w, const Message& m, WireFormat origin) {
     w.begin_object().kv("role", to_string(m.role));
     if (m.content_null) {
         w.kv_null("content");

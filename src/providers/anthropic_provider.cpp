@@ -25,7 +25,7 @@ Error malformed(std::string message) {
 }
 
 class AnthropicStream final : public ChatStream {
-  public:
+public:
     AnthropicStream(std::unique_ptr<HttpExchange> ex, std::string model_name)
         : ex_(std::move(ex)), model_name_(std::move(model_name)) {}
 
@@ -66,7 +66,7 @@ class AnthropicStream final : public ChatStream {
         }
     }
 
-  private:
+private:
     std::unique_ptr<HttpExchange> ex_;
     std::string model_name_;
     SseParser parser_;
@@ -77,7 +77,7 @@ class AnthropicStream final : public ChatStream {
 };
 
 class AnthropicProvider final : public Provider {
-  public:
+public:
     explicit AnthropicProvider(const ModelConfig& model) {
         if (!model.api_key_env.empty()) {
             const char* key = std::getenv(model.api_key_env.c_str());
@@ -141,7 +141,7 @@ class AnthropicProvider final : public Provider {
         co_return e;
     }
 
-  private:
+private:
     Result<HttpRequestSpec> make_spec(const ModelConfig& model, const CallContext& ctx) const {
         if (api_key_.empty()) return detail::missing_key_error(model);
         HttpRequestSpec spec;

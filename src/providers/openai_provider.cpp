@@ -22,7 +22,7 @@ Error malformed(std::string message) {
 }
 
 class OpenAIStream final : public ChatStream {
-  public:
+public:
     OpenAIStream(std::unique_ptr<HttpExchange> ex, std::string model_name)
         : ex_(std::move(ex)), model_name_(std::move(model_name)) {}
 
@@ -63,7 +63,7 @@ class OpenAIStream final : public ChatStream {
         }
     }
 
-  private:
+private:
     std::unique_ptr<HttpExchange> ex_;
     std::string model_name_;
     SseParser parser_;
@@ -75,7 +75,7 @@ class OpenAIStream final : public ChatStream {
 };
 
 class OpenAIProvider final : public Provider {
-  public:
+public:
     explicit OpenAIProvider(const ModelConfig& model) {
         if (!model.api_key_env.empty()) {
             const char* key = std::getenv(model.api_key_env.c_str());
@@ -142,7 +142,7 @@ class OpenAIProvider final : public Provider {
         co_return parse_openai_embedding_response(*body);
     }
 
-  private:
+private:
     Result<HttpRequestSpec> make_spec(const ModelConfig& model, std::string_view path,
                                       const CallContext& ctx) const {
         if (key_required_ && api_key_.empty()) return detail::missing_key_error(model);

@@ -14,13 +14,13 @@ namespace {
 
 // Counts an upstream call in the per-model in-flight gauge for its lifetime.
 class InFlight {
-  public:
+public:
     InFlight(Metrics& m, size_t index) : m_(m), index_(index) { m_.add_model_in_flight(index_, 1); }
     ~InFlight() { m_.add_model_in_flight(index_, -1); }
     InFlight(const InFlight&) = delete;
     InFlight& operator=(const InFlight&) = delete;
 
-  private:
+private:
     Metrics& m_;
     size_t index_;
 };

@@ -64,7 +64,7 @@ struct HttpServer::Impl {
 // One client connection: reads requests, dispatches them, writes responses, until the
 // client closes, a limit is hit, or the server drains.
 class Session : public std::enable_shared_from_this<Session> {
-  public:
+public:
     Session(HttpServer::Impl& server, Worker& worker, tcp::socket socket)
         : server_(server), worker_(worker), stream_(std::move(socket)), deadline_(worker.ioc) {}
 
@@ -78,7 +78,7 @@ class Session : public std::enable_shared_from_this<Session> {
         }
     }
 
-  private:
+private:
     struct Watch {
         bool done = false;
         CancelSignal* cancel = nullptr;

@@ -17,7 +17,7 @@
 namespace switchyard {
 
 class ResponseWriter {
-  public:
+public:
     ResponseWriter(beast::tcp_stream& stream, unsigned http_version, bool keep_alive,
                    std::chrono::milliseconds write_timeout)
         : stream_(stream),
@@ -43,7 +43,7 @@ class ResponseWriter {
     bool keep_alive() const { return keep_alive_ && !failed_; }
     void force_close() { keep_alive_ = false; }
 
-  private:
+private:
     void apply_headers(http::fields& fields) const;
 
     beast::tcp_stream& stream_;

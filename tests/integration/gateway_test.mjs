@@ -312,11 +312,17 @@ describe('other endpoints', () => {
     const h = await fetch(`${gw.base}/healthz`);
     assert.equal(h.status, 200);
     await chat({ model: 'mock-gpt', messages: user('count me') });
-    const m = await (await fetch(`${gw.base}/metrics`)).text();
+    // A request is recorded just after its response is written: poll briefly.
+    let m = '';
+    for (let i = 0; i < 50; i++) {
+      m = await (await fetch(`${gw.base}/metrics`)).text();
+      if (/switchyard_requests_in_flight 1\n/.test(m) && /status="200"\} [1-9]/.test(m)) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
     assert.match(m, /# TYPE switchyard_requests_total counter/);
     assert.match(m, /switchyard_requests_total\{endpoint="chat_completions",model="mock-gpt",provider="openai",status="200"\} [1-9]/);
     assert.match(m, /switchyard_request_duration_seconds_bucket\{endpoint="chat_completions",model="mock-gpt",provider="openai",le="\+Inf"\} [1-9]/);
-    assert.match(m, /switchyard_requests_in_flight 1/);  // the scrape itself
+    assert.match(m, /switchyard_requests_in_flight 1\n/);  // the scrape itself
     assert.match(m, /switchyard_upstream_in_flight\{model="mock-gpt",provider="openai"\} 0/);
   });
 });
@@ -402,7 +408,12 @@ describe('upstream faults become clear errors', () => {
 
   test('upstream errors are counted in metrics', async () => {
     await chat({ model: 'mock-gpt', messages: user('[[mock: status=500]] x') });
-    const m = await (await fetch(`${gw.base}/metrics`)).text();
-    assert.match(m, /switchyard_upstream_errors_total\{model="mock-gpt",provider="openai",kind="upstream_error"\} [1-9]/);
+    const re = /switchyard_upstream_errors_total\{model="mock-gpt",provider="openai",kind="upstream_error"\} [1-9]/;
+    let m = '';
+    for (let i = 0; i < 50 && !re.test(m); i++) {
+      m = await (await fetch(`${gw.base}/metrics`)).text();
+      if (!re.test(m)) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.match(m, re);
   });
 });

@@ -176,7 +176,7 @@ std::string id_of(std::string_view prefix, uint64_t serial) {
 
 // The Messages API event sequence; deltas are the kContent events.
 class AnthropicStream final : public SseStream {
-  public:
+public:
     explicit AnthropicStream(Reply reply) : reply_(std::move(reply)) {
         if (reply_.is_tool_call()) {
             const auto pieces = argument_fragments(reply_.tool_arguments);
@@ -252,7 +252,7 @@ class AnthropicStream final : public SseStream {
         return out;
     }
 
-  private:
+private:
     enum class State {
         kMessageStart,
         kBlockStart,

@@ -27,13 +27,13 @@ struct MockConfig {
 };
 
 class MockService final : public RequestHandler {
-  public:
+public:
     MockService(MockConfig config, FaultBook& faults, Stats& stats, size_t workers);
 
     net::awaitable<Outcome> handle(std::shared_ptr<HttpRequest> request, ClientChannel& client,
                                    size_t worker) override;
 
-  private:
+private:
     struct Exchange;
     struct Done;
 

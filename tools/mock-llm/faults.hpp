@@ -59,7 +59,7 @@ struct FaultPlan {
 };
 
 class FaultBook {
-  public:
+public:
     // `startup` are the --fault rules; they survive clear() with their counts restored.
     explicit FaultBook(std::vector<FaultSpec> startup);
 
@@ -73,7 +73,7 @@ class FaultBook {
     // the request header's spec, then the message directive's spec; then decides fail_first.
     FaultPlan plan(std::string_view model, const FaultSpec& header, const FaultSpec& directive);
 
-  private:
+private:
     FaultPlan finish(const FaultSpec& merged, std::string_view model);
 
     mutable std::mutex mutex_;

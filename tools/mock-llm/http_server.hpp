@@ -21,7 +21,7 @@ enum class WaitResult { kElapsed, kClientGone };
 // What a handler can do with the client while answering one request. Bound to the connection's
 // socket and thread; not thread-safe. Every call reports a vanished client as a value.
 class ClientChannel {
-  public:
+public:
     ClientChannel(tcp::socket& socket, net::steady_timer& timer);
 
     // Writes `head` then `body` in one gather write; false if the client is gone.
@@ -39,7 +39,7 @@ class ClientChannel {
     // Called by the server before each request.
     void begin_request() { peer_sent_data_ = false; }
 
-  private:
+private:
     tcp::socket& socket_;
     net::steady_timer& timer_;
     bool peer_sent_data_ = false;
@@ -50,7 +50,7 @@ enum class Outcome { kKeepAlive, kClose };
 
 // The application: one call per parsed request.
 class RequestHandler {
-  public:
+public:
     virtual ~RequestHandler() = default;
     virtual net::awaitable<Outcome> handle(std::shared_ptr<HttpRequest> request,
                                            ClientChannel& client, size_t worker) = 0;
@@ -65,7 +65,7 @@ struct ServerOptions {
 };
 
 class HttpServer {
-  public:
+public:
     HttpServer(ServerOptions options, RequestHandler& handler);
     ~HttpServer();
 
@@ -77,7 +77,7 @@ class HttpServer {
     // Stops accepting and stops every worker; requests still open are dropped.
     void stop();
 
-  private:
+private:
     net::awaitable<void> accept_loop();
     net::awaitable<void> serve(tcp::socket socket, size_t worker);
 

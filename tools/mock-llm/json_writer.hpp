@@ -17,7 +17,7 @@ void append_base64(std::string& out, std::string_view bytes);
 // Writes commas and quotes so callers only state the structure:
 //   JsonWriter(out).begin_object().key("a").number(1).end_object();
 class JsonWriter {
-  public:
+public:
     explicit JsonWriter(std::string& out) : out_(out) {}
 
     JsonWriter& begin_object();
@@ -33,7 +33,7 @@ class JsonWriter {
     // A value that is already JSON text (for example a request body being echoed).
     JsonWriter& raw(std::string_view json);
 
-  private:
+private:
     void before_value();
 
     std::string& out_;

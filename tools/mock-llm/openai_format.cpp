@@ -146,7 +146,7 @@ void append_id(std::string& out, std::string_view prefix, uint64_t serial) {
 // The chat.completion.chunk stream: role chunk, one chunk per word (or argument fragment),
 // the finish chunk, the usage chunk when asked for, then [DONE].
 class OpenAiStream final : public SseStream {
-  public:
+public:
     OpenAiStream(Reply reply, bool include_usage)
         : reply_(std::move(reply)), include_usage_(include_usage) {
         append_id(id_, "chatcmpl-mock-", reply_.serial);
@@ -197,7 +197,7 @@ class OpenAiStream final : public SseStream {
         return out;
     }
 
-  private:
+private:
     enum class State { kRole, kContent, kFinish, kUsage, kDone, kEnd };
 
     void render_error_json(std::string& json) const {

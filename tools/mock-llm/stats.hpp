@@ -24,7 +24,7 @@ enum class Ending {
 };
 
 class Stats {
-  public:
+public:
     explicit Stats(size_t workers);
 
     // A /v1 request arrived on `worker`; `path` is its route ("/v1/chat/completions").
@@ -39,7 +39,7 @@ class Stats {
     std::string render_stats() const;
     std::string render_last_request() const;
 
-  private:
+private:
     struct alignas(64) Shard {
         std::atomic<int64_t> requests{0};
         std::atomic<int64_t> completed{0};

@@ -30,7 +30,7 @@ struct SseEvent {
 
 // A streamed answer as a generator. next() fills `event` and returns false when done.
 class SseStream {
-  public:
+public:
     virtual ~SseStream() = default;
     virtual bool next(SseEvent& event) = 0;
     // The framed mid-stream error this format sends for the error_event fault.

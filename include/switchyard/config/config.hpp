@@ -97,14 +97,14 @@ struct Config {
 };
 
 class ConfigError : public std::runtime_error {
-  public:
+public:
     ConfigError(const std::string& file, int line, const std::string& key,
                 const std::string& message);
     const std::string& file() const { return file_; }
     int line() const { return line_; }
     const std::string& key() const { return key_; }
 
-  private:
+private:
     std::string file_;
     int line_;
     std::string key_;

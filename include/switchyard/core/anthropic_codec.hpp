@@ -162,7 +162,7 @@ private:
     bool done_ = false;
     bool role_sent_ = false;
     Usage usage_;
-    // Anthropic content block index -> OpenAI tool call index (-1 for text blocks).
+    // Anthropic content block index -> OpenAI tool call index (-1 text, -2 ignored block).
     std::vector<int> block_to_tool_;
     int n_tools_ = 0;
     FinishReason finish_ = FinishReason::kNone;

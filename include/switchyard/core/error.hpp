@@ -52,7 +52,7 @@ std::string to_anthropic_json(const Error& error);
 // Result<T>: a T or an Error. [[nodiscard]] so a failure cannot be dropped silently.
 template <class T>
 class [[nodiscard]] Result {
-  public:
+public:
     Result(T value) : v_(std::move(value)) {}
     Result(Error error) : v_(std::move(error)) {}
 
@@ -67,7 +67,7 @@ class [[nodiscard]] Result {
     Error& error() { return std::get<1>(v_); }
     const Error& error() const { return std::get<1>(v_); }
 
-  private:
+private:
     std::variant<T, Error> v_;
 };
 

@@ -10,7 +10,7 @@
 namespace switchyard {
 
 class JsonWriter {
-  public:
+public:
     explicit JsonWriter(std::string& out) : out_(out) {}
 
     JsonWriter& begin_object();
@@ -43,7 +43,7 @@ class JsonWriter {
         return raw(json);
     }
 
-  private:
+private:
     void separator();
 
     std::string& out_;

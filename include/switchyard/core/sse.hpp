@@ -16,7 +16,7 @@ struct SseEvent {
 };
 
 class SseParser {
-  public:
+public:
     // `max_event_bytes` bounds one event's size; past it, feed() reports overflow.
     explicit SseParser(size_t max_event_bytes = 8 << 20) : max_event_bytes_(max_event_bytes) {}
 
@@ -24,7 +24,7 @@ class SseParser {
     // the size bound (the stream should be treated as malformed).
     bool feed(std::string_view bytes, std::vector<SseEvent>& out);
 
-  private:
+private:
     void on_line(std::string_view line, std::vector<SseEvent>& out);
 
     size_t max_event_bytes_;

@@ -25,7 +25,7 @@ namespace switchyard {
 // Aborts work when the client that asked for it goes away. Single-threaded: set and fired
 // on the owning io_context thread.
 class CancelSignal {
-  public:
+public:
     void cancel() {
         if (cancelled_) return;
         cancelled_ = true;
@@ -40,7 +40,7 @@ class CancelSignal {
     void on_cancel(std::function<void()> handler) { handler_ = std::move(handler); }
     void clear() { handler_ = nullptr; }
 
-  private:
+private:
     bool cancelled_ = false;
     std::function<void()> handler_;
 };
@@ -68,7 +68,7 @@ struct UpstreamConnection;
 // returns an empty view; the connection returns to the pool only if the body was read to
 // the end and the server allows keep-alive.
 class HttpExchange {
-  public:
+public:
     ~HttpExchange();
     HttpExchange(const HttpExchange&) = delete;
     HttpExchange& operator=(const HttpExchange&) = delete;
@@ -81,7 +81,7 @@ class HttpExchange {
     // The rest of the body, up to `max_bytes`.
     awaitable<Result<std::string>> read_all(uint64_t max_bytes);
 
-  private:
+private:
     friend class HttpClient;
     HttpExchange() = default;
     Error phase_error(const beast::error_code& ec, std::string_view phase) const;
@@ -99,7 +99,7 @@ class HttpExchange {
 };
 
 class HttpClient : public std::enable_shared_from_this<HttpClient> {
-  public:
+public:
     HttpClient(net::io_context& ioc, net::ssl::context& tls, const UpstreamConfig& config);
     ~HttpClient();
 
@@ -115,7 +115,7 @@ class HttpClient : public std::enable_shared_from_this<HttpClient> {
     // store plus `ca_file`, peer verification unless `verify` is false.
     static std::unique_ptr<net::ssl::context> make_tls_context(const UpstreamConfig& config);
 
-  private:
+private:
     friend class HttpExchange;
     using Clock = std::chrono::steady_clock;
 

@@ -28,7 +28,7 @@ struct CallContext {
 // A streamed answer: next() yields chunks in order, then nullopt at the end. Each chunk is
 // read from the upstream as it arrives (nothing is buffered beyond one network read).
 class ChatStream {
-  public:
+public:
     virtual ~ChatStream() = default;
     virtual awaitable<Result<std::optional<ChatChunk>>> next() = 0;
     // Id, model and created of the upstream stream (filled once the first event arrived).
@@ -36,7 +36,7 @@ class ChatStream {
 };
 
 class Provider {
-  public:
+public:
     virtual ~Provider() = default;
 
     virtual awaitable<Result<ChatResponse>> chat(const ChatRequest& request,

@@ -17,7 +17,7 @@
 namespace switchyard {
 
 class Gateway {
-  public:
+public:
     explicit Gateway(Config config);
 
     struct Target {
@@ -34,7 +34,7 @@ class Gateway {
     // The model named `model` (404 model_not_found naming the served models if unknown).
     Result<Target> resolve(std::string_view model) const;
 
-  private:
+private:
     Config config_;
     std::vector<std::unique_ptr<Provider>> providers_;  // parallel to config_.models
     Metrics metrics_;

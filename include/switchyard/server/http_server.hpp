@@ -15,7 +15,7 @@
 namespace switchyard {
 
 class HttpServer {
-  public:
+public:
     explicit HttpServer(Config config);
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
@@ -33,7 +33,7 @@ class HttpServer {
 
     struct Impl;  // opaque; public so the server's internal classes can name it
 
-  private:
+private:
     std::unique_ptr<Impl> impl_;
 };
 

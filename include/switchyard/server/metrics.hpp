@@ -20,7 +20,7 @@
 namespace switchyard {
 
 class Metrics {
-  public:
+public:
     // Histogram bucket upper bounds, seconds.
     static constexpr std::array<double, 14> kLatencyBuckets = {
         0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
@@ -47,7 +47,7 @@ class Metrics {
     // Prometheus text exposition format, version 0.0.4.
     std::string render() const;
 
-  private:
+private:
     struct Histogram {
         std::array<uint64_t, kLatencyBuckets.size()> buckets{};
         uint64_t count = 0;
