@@ -312,7 +312,7 @@ void write_message(JsonWriter& w, const Message& m, WireFormat origin) {
                     w.end_object().end_object();
                     break;
                 case ContentPart::Type::kOther:
-                    w.raw(p.raw_json);
+                    if (origin == WireFormat::kOpenAI) w.raw(p.raw_json);
                     break;
             }
         }
@@ -551,7 +551,7 @@ std::string write_openai_chat_request(const ChatRequest& req, std::string_view u
     JsonWriter w(out);
     w.begin_object().kv("model", upstream_model).key("messages").begin_array();
     for (const auto& m : req.messages)
-        write_message(w, m);
+        write_message(w, m, req.format);
     w.end_array();
     if (stream) {
         w.kv("stream", true).key("stream_options").begin_object();

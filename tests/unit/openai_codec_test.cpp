@@ -223,3 +223,17 @@ TEST(OpenAIEmbeddings, ParsesInputsAndForwardsThemVerbatim) {
 
 }  // namespace
 }  // namespace switchyard
+
+namespace switchyard {
+namespace {
+
+TEST(OpenAIRequest, VerbatimPartsOnlyReachProvidersOfTheSameFormat) {
+    auto req = parse_ok(R"({"model":"m","messages":[{"role":"user","content":[
+        {"type":"text","text":"listen"},{"type":"input_audio","input_audio":{"data":"AA==","format":"wav"}}]}]})");
+    EXPECT_NE(write_openai_chat_request(req, "m", false).find("input_audio"), std::string::npos);
+    req.format = WireFormat::kAnthropic;  // e.g. an Anthropic document block kept verbatim
+    EXPECT_EQ(write_openai_chat_request(req, "m", false).find("input_audio"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace switchyard
