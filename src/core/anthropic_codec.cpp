@@ -355,43 +355,16 @@ Error parse_anthropic_error(int http_status, std::string_view body) {
         }
     }
 
-    Error e;
-    e.upstream_status = http_status;
-    switch (http_status) {
-        case 400:
-            e.kind = ErrorKind::kInvalidRequest;
-            break;
-        case 401:
-        case 403:
-            // The gateway's own credentials failed: not the client's fault.
-            e.kind = ErrorKind::kUpstream;
-            message.insert(0, "upstream authentication failed: ");
-            break;
-        case 404:
-            e.kind = ErrorKind::kInvalidRequest;
-            e.code = "model_not_found";
-            break;
-        case 413:
-            e.kind = ErrorKind::kRequestTooLarge;
-            break;
-        case 429:
-            e.kind = ErrorKind::kRateLimited;
-            break;
-        case 503:
-        case 529:
-            e.kind = ErrorKind::kUnavailable;
-            break;
-        default:
-            if (http_status >= 500) {
-                e.kind = ErrorKind::kUpstream;
-            } else {
-                Error typed = error_from_anthropic_type(type, std::move(message));
-                typed.upstream_status = http_status;
-                return typed;
-            }
+    // A 4xx outside the common set is classified by Anthropic's error.type.
+    const bool common = http_status >= 500 || http_status == 400 || http_status == 401 ||
+                        http_status == 403 || http_status == 404 || http_status == 408 ||
+                        http_status == 413 || http_status == 422 || http_status == 429;
+    if (!common) {
+        Error typed = error_from_anthropic_type(type, std::move(message));
+        typed.upstream_status = http_status;
+        return typed;
     }
-    e.message = std::move(message);
-    return e;
+    return upstream_status_error(http_status, std::move(message));
 }
 
 }  // namespace switchyard

@@ -21,6 +21,45 @@ Error Error::internal(std::string message) {
     return e;
 }
 
+Error upstream_status_error(int status, std::string message) {
+    Error e;
+    e.upstream_status = status;
+    switch (status) {
+        case 400:
+        case 422:
+            e.kind = ErrorKind::kInvalidRequest;
+            break;
+        case 401:
+        case 403:
+            e.kind = ErrorKind::kUpstream;
+            message.insert(0, "upstream rejected the gateway's credentials: ");
+            break;
+        case 404:
+            e.kind = ErrorKind::kInvalidRequest;
+            e.code = "model_not_found";
+            break;
+        case 408:
+        case 504:
+            e.kind = ErrorKind::kUpstreamTimeout;
+            break;
+        case 413:
+            e.kind = ErrorKind::kRequestTooLarge;
+            break;
+        case 429:
+            e.kind = ErrorKind::kRateLimited;
+            break;
+        case 503:
+        case 529:
+            e.kind = ErrorKind::kUnavailable;
+            break;
+        default:
+            e.kind =
+                status >= 500 || status < 400 ? ErrorKind::kUpstream : ErrorKind::kInvalidRequest;
+    }
+    e.message = std::move(message);
+    return e;
+}
+
 int http_status(ErrorKind kind) {
     switch (kind) {
         case ErrorKind::kInvalidRequest:

@@ -754,40 +754,10 @@ Error parse_openai_error(int status, std::string_view body) {
     if (message.empty()) {
         message = fmt::format("upstream returned HTTP {}", status);
     }
-    switch (status) {
-        case 400:
-        case 422:
-            e.kind = ErrorKind::kInvalidRequest;
-            break;
-        case 401:
-        case 403:
-            e.kind = ErrorKind::kUpstream;
-            message = "upstream rejected the gateway's credentials: " + message;
-            code.clear();
-            break;
-        case 404:
-            e.kind = ErrorKind::kInvalidRequest;
-            break;
-        case 408:
-            e.kind = ErrorKind::kUpstreamTimeout;
-            break;
-        case 413:
-            e.kind = ErrorKind::kRequestTooLarge;
-            break;
-        case 429:
-            e.kind = ErrorKind::kRateLimited;
-            break;
-        case 503:
-        case 529:
-            e.kind = ErrorKind::kUnavailable;
-            break;
-        default:
-            e.kind =
-                status >= 500 || status < 400 ? ErrorKind::kUpstream : ErrorKind::kInvalidRequest;
-    }
-    e.message = std::move(message);
-    e.code = std::move(code);
-    return e;
+    Error mapped = upstream_status_error(status, std::move(message));
+    mapped.param = std::move(e.param);
+    if (!code.empty() && status != 401 && status != 403) mapped.code = std::move(code);
+    return mapped;
 }
 
 }  // namespace switchyard

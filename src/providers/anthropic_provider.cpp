@@ -3,13 +3,11 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <cstdlib>
 #include <deque>
 #include <vector>
 
 #include "providers.hpp"
 #include "switchyard/core/anthropic_codec.hpp"
-#include "switchyard/core/sse.hpp"
 #include "upstream_call.hpp"
 
 namespace switchyard {
@@ -17,73 +15,47 @@ namespace {
 
 constexpr std::string_view kAnthropicVersion = "2023-06-01";
 
-Error malformed(std::string message) {
-    Error e;
-    e.kind = ErrorKind::kUpstream;
-    e.message = std::move(message);
-    return e;
-}
-
 class AnthropicStream final : public ChatStream {
 public:
     AnthropicStream(std::unique_ptr<HttpExchange> ex, std::string model_name)
-        : ex_(std::move(ex)), model_name_(std::move(model_name)) {}
+        : reader_(std::move(ex)), model_name_(std::move(model_name)) {}
 
     const StreamMeta& meta() const override { return meta_; }
 
     awaitable<Result<std::optional<ChatChunk>>> next() override {
-        for (;;) {
-            if (!pending_.empty()) {
-                ChatChunk c = std::move(pending_.front());
-                pending_.pop_front();
-                co_return std::optional<ChatChunk>(std::move(c));
-            }
-            if (!events_.empty()) {
-                SseEvent ev = std::move(events_.front());
-                events_.pop_front();
-                std::vector<ChatChunk> out;
-                if (auto s = decoder_.on_event(ev.event, ev.data, meta_, out); !s) {
-                    co_return s.error();
-                }
-                meta_.prompt_tokens = decoder_.usage().prompt_tokens;
-                for (auto& c : out)
-                    pending_.push_back(std::move(c));
-                continue;
-            }
+        while (pending_.empty()) {
             if (decoder_.done()) co_return std::optional<ChatChunk>{};
-            auto piece = co_await ex_->read_some();
-            if (!piece) co_return piece.error();
-            if (piece->empty()) {
-                co_return malformed(fmt::format(
+            auto ev = co_await reader_.next();
+            if (!ev) co_return ev.error();
+            if (!ev->has_value()) {
+                co_return detail::upstream_malformed(fmt::format(
                     "upstream stream for model '{}' ended before message_stop", model_name_));
             }
-            std::vector<SseEvent> events;
-            if (!parser_.feed(*piece, events)) {
-                co_return malformed("upstream stream event exceeds the size limit");
+            decoded_.clear();
+            if (auto s = decoder_.on_event((*ev)->event, (*ev)->data, meta_, decoded_); !s) {
+                co_return s.error();
             }
-            for (auto& e : events)
-                events_.push_back(std::move(e));
+            meta_.prompt_tokens = decoder_.usage().prompt_tokens;
+            for (auto& c : decoded_)
+                pending_.push_back(std::move(c));
         }
+        ChatChunk c = std::move(pending_.front());
+        pending_.pop_front();
+        co_return std::optional<ChatChunk>(std::move(c));
     }
 
 private:
-    std::unique_ptr<HttpExchange> ex_;
+    detail::SseReader reader_;
     std::string model_name_;
-    SseParser parser_;
-    std::deque<SseEvent> events_;
-    std::deque<ChatChunk> pending_;
     AnthropicStreamDecoder decoder_;
+    std::vector<ChatChunk> decoded_;
+    std::deque<ChatChunk> pending_;
     StreamMeta meta_;
 };
 
 class AnthropicProvider final : public Provider {
 public:
-    explicit AnthropicProvider(const ModelConfig& model) {
-        if (!model.api_key_env.empty()) {
-            const char* key = std::getenv(model.api_key_env.c_str());
-            if (key && *key) api_key_ = key;
-        }
-    }
+    explicit AnthropicProvider(const ModelConfig& model) : api_key_(detail::read_api_key(model)) {}
 
     awaitable<Result<ChatResponse>> chat(const ChatRequest& request, const ModelConfig& model,
                                          CallContext& ctx) override {
@@ -94,7 +66,8 @@ public:
         auto ex = co_await ctx.http.start(*spec, ctx.cancel);
         if (!ex) co_return ex.error();
         if ((*ex)->status() / 100 != 2) {
-            co_return co_await detail::read_upstream_error(**ex, model, ctx, parse_anthropic_error);
+            Error e = co_await detail::read_upstream_error(**ex, model, ctx, parse_anthropic_error);
+            co_return e;
         }
         auto body = co_await (*ex)->read_all(64 << 20);
         if (!body) co_return body.error();
@@ -114,17 +87,8 @@ public:
         spec->body =
             write_anthropic_request(request, model.upstream_model, model.default_max_tokens, true);
         spec->headers.emplace_back("accept", "text/event-stream");
-        auto ex = co_await ctx.http.start(*spec, ctx.cancel);
+        auto ex = co_await detail::open_event_stream(*spec, model, ctx, parse_anthropic_error);
         if (!ex) co_return ex.error();
-        if ((*ex)->status() / 100 != 2) {
-            co_return co_await detail::read_upstream_error(**ex, model, ctx, parse_anthropic_error);
-        }
-        const auto type = (*ex)->header(http::field::content_type);
-        if (type.find("text/event-stream") == std::string_view::npos) {
-            co_return malformed(fmt::format(
-                "upstream for model '{}' answered a stream request with content-type '{}'",
-                model.name, type));
-        }
         co_return std::unique_ptr<ChatStream>(
             std::make_unique<AnthropicStream>(std::move(ex).value(), model.name));
     }

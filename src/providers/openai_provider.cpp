@@ -3,72 +3,46 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <cstdlib>
-#include <deque>
-
 #include "providers.hpp"
 #include "switchyard/core/openai_codec.hpp"
-#include "switchyard/core/sse.hpp"
 #include "upstream_call.hpp"
 
 namespace switchyard {
 namespace {
 
-Error malformed(std::string message) {
-    Error e;
-    e.kind = ErrorKind::kUpstream;
-    e.message = std::move(message);
-    return e;
-}
-
 class OpenAIStream final : public ChatStream {
 public:
     OpenAIStream(std::unique_ptr<HttpExchange> ex, std::string model_name)
-        : ex_(std::move(ex)), model_name_(std::move(model_name)) {}
+        : reader_(std::move(ex)), model_name_(std::move(model_name)) {}
 
     const StreamMeta& meta() const override { return meta_; }
 
     awaitable<Result<std::optional<ChatChunk>>> next() override {
-        for (;;) {
-            while (!events_.empty()) {
-                SseEvent ev = std::move(events_.front());
-                events_.pop_front();
-                if (ev.data == "[DONE]") {
-                    done_ = true;
-                    events_.clear();
-                    co_return std::optional<ChatChunk>{};
-                }
-                auto chunk = parse_openai_chunk(ev.data, meta_);
-                if (!chunk) co_return chunk.error();
-                if (chunk->finish_reason != FinishReason::kNone) saw_finish_ = true;
-                co_return std::optional<ChatChunk>(std::move(chunk).value());
-            }
-            if (done_) co_return std::optional<ChatChunk>{};
-            auto piece = co_await ex_->read_some();
-            if (!piece) co_return piece.error();
-            if (piece->empty()) {
-                // Some OpenAI-compatible servers end without [DONE]; accept a clean end of
-                // body only after at least one finished choice.
-                if (saw_finish_) co_return std::optional<ChatChunk>{};
-                co_return malformed(fmt::format(
-                    "upstream stream for model '{}' ended before the answer was complete",
-                    model_name_));
-            }
-            if (!parser_.feed(*piece, events_tmp_)) {
-                co_return malformed("upstream stream event exceeds the size limit");
-            }
-            for (auto& e : events_tmp_)
-                events_.push_back(std::move(e));
-            events_tmp_.clear();
+        if (done_) co_return std::optional<ChatChunk>{};
+        auto ev = co_await reader_.next();
+        if (!ev) co_return ev.error();
+        if (!ev->has_value()) {
+            // Some OpenAI-compatible servers end without [DONE]; accept a clean end of body
+            // only after a finished choice.
+            done_ = true;
+            if (saw_finish_) co_return std::optional<ChatChunk>{};
+            co_return detail::upstream_malformed(
+                fmt::format("upstream stream for model '{}' ended before the answer was complete",
+                            model_name_));
         }
+        if ((*ev)->data == "[DONE]") {
+            done_ = true;
+            co_return std::optional<ChatChunk>{};
+        }
+        auto chunk = parse_openai_chunk((*ev)->data, meta_);
+        if (!chunk) co_return chunk.error();
+        if (chunk->finish_reason != FinishReason::kNone) saw_finish_ = true;
+        co_return std::optional<ChatChunk>(std::move(chunk).value());
     }
 
 private:
-    std::unique_ptr<HttpExchange> ex_;
+    detail::SseReader reader_;
     std::string model_name_;
-    SseParser parser_;
-    std::vector<SseEvent> events_tmp_;
-    std::deque<SseEvent> events_;
     StreamMeta meta_;
     bool done_ = false;
     bool saw_finish_ = false;
@@ -76,25 +50,16 @@ private:
 
 class OpenAIProvider final : public Provider {
 public:
-    explicit OpenAIProvider(const ModelConfig& model) {
-        if (!model.api_key_env.empty()) {
-            const char* key = std::getenv(model.api_key_env.c_str());
-            if (key && *key) api_key_ = key;
-        }
-        key_required_ = model.provider == ProviderKind::kOpenAI;
-    }
+    explicit OpenAIProvider(const ModelConfig& model)
+        : api_key_(detail::read_api_key(model)),
+          key_required_(model.provider == ProviderKind::kOpenAI) {}
 
     awaitable<Result<ChatResponse>> chat(const ChatRequest& request, const ModelConfig& model,
                                          CallContext& ctx) override {
         auto spec = make_spec(model, "/chat/completions", ctx);
         if (!spec) co_return spec.error();
         spec->body = write_openai_chat_request(request, model.upstream_model, false);
-        auto ex = co_await ctx.http.start(*spec, ctx.cancel);
-        if (!ex) co_return ex.error();
-        if ((*ex)->status() / 100 != 2) {
-            co_return co_await detail::read_upstream_error(**ex, model, ctx, parse_openai_error);
-        }
-        auto body = co_await (*ex)->read_all(64 << 20);
+        auto body = co_await fetch(*spec, model, ctx, 64 << 20);
         if (!body) co_return body.error();
         auto response = parse_openai_chat_response(*body);
         if (!response) {
@@ -111,17 +76,8 @@ public:
         if (!spec) co_return spec.error();
         spec->body = write_openai_chat_request(request, model.upstream_model, true);
         spec->headers.emplace_back("accept", "text/event-stream");
-        auto ex = co_await ctx.http.start(*spec, ctx.cancel);
+        auto ex = co_await detail::open_event_stream(*spec, model, ctx, parse_openai_error);
         if (!ex) co_return ex.error();
-        if ((*ex)->status() / 100 != 2) {
-            co_return co_await detail::read_upstream_error(**ex, model, ctx, parse_openai_error);
-        }
-        const auto type = (*ex)->header(http::field::content_type);
-        if (type.find("text/event-stream") == std::string_view::npos) {
-            co_return malformed(fmt::format(
-                "upstream for model '{}' answered a stream request with content-type '{}'",
-                model.name, type));
-        }
         co_return std::unique_ptr<ChatStream>(
             std::make_unique<OpenAIStream>(std::move(ex).value(), model.name));
     }
@@ -132,17 +88,25 @@ public:
         auto spec = make_spec(model, "/embeddings", ctx);
         if (!spec) co_return spec.error();
         spec->body = write_openai_embedding_request(request, model.upstream_model);
-        auto ex = co_await ctx.http.start(*spec, ctx.cancel);
-        if (!ex) co_return ex.error();
-        if ((*ex)->status() / 100 != 2) {
-            co_return co_await detail::read_upstream_error(**ex, model, ctx, parse_openai_error);
-        }
-        auto body = co_await (*ex)->read_all(256 << 20);
+        auto body = co_await fetch(*spec, model, ctx, 256 << 20);
         if (!body) co_return body.error();
         co_return parse_openai_embedding_response(*body);
     }
 
 private:
+    // One non-streaming exchange: the 2xx body, or the provider's error.
+    static awaitable<Result<std::string>> fetch(const HttpRequestSpec& spec,
+                                                const ModelConfig& model, CallContext& ctx,
+                                                uint64_t max_bytes) {
+        auto ex = co_await ctx.http.start(spec, ctx.cancel);
+        if (!ex) co_return ex.error();
+        if ((*ex)->status() / 100 != 2) {
+            Error e = co_await detail::read_upstream_error(**ex, model, ctx, parse_openai_error);
+            co_return e;
+        }
+        co_return co_await (*ex)->read_all(max_bytes);
+    }
+
     Result<HttpRequestSpec> make_spec(const ModelConfig& model, std::string_view path,
                                       const CallContext& ctx) const {
         if (key_required_ && api_key_.empty()) return detail::missing_key_error(model);

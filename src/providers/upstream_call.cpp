@@ -1,12 +1,26 @@
-// Shared upstream error handling for the provider adapters.
+// Shared upstream plumbing for the provider adapters.
 #include "upstream_call.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <cstdlib>
 
 namespace switchyard::detail {
+
+std::string read_api_key(const ModelConfig& model) {
+    if (model.api_key_env.empty()) return {};
+    const char* key = std::getenv(model.api_key_env.c_str());
+    return key ? std::string(key) : std::string();
+}
+
+Error upstream_malformed(std::string message) {
+    Error e;
+    e.kind = ErrorKind::kUpstream;
+    e.message = std::move(message);
+    return e;
+}
 
 awaitable<Error> read_upstream_error(HttpExchange& ex, const ModelConfig& model,
                                      const CallContext& ctx, ErrorParser parse) {
@@ -31,6 +45,42 @@ awaitable<Error> read_upstream_error(HttpExchange& ex, const ModelConfig& model,
             fmt::format("{} (model '{}', provider {})", e.message, model.name, model.provider_name);
     }
     co_return e;
+}
+
+awaitable<Result<std::unique_ptr<HttpExchange>>> open_event_stream(const HttpRequestSpec& spec,
+                                                                   const ModelConfig& model,
+                                                                   CallContext& ctx,
+                                                                   ErrorParser parse) {
+    auto ex = co_await ctx.http.start(spec, ctx.cancel);
+    if (!ex) co_return ex.error();
+    if ((*ex)->status() / 100 != 2) {
+        Error e = co_await read_upstream_error(**ex, model, ctx, parse);
+        co_return e;
+    }
+    const auto type = (*ex)->header(http::field::content_type);
+    if (type.find("text/event-stream") == std::string_view::npos) {
+        co_return upstream_malformed(
+            fmt::format("upstream for model '{}' answered a stream request with content-type '{}'",
+                        model.name, type));
+    }
+    co_return ex;
+}
+
+awaitable<Result<std::optional<SseEvent>>> SseReader::next() {
+    while (pending_.empty()) {
+        auto piece = co_await ex_->read_some();
+        if (!piece) co_return piece.error();
+        if (piece->empty()) co_return std::optional<SseEvent>{};
+        if (!parser_.feed(*piece, parsed_)) {
+            co_return upstream_malformed("upstream stream event exceeds the size limit");
+        }
+        for (auto& e : parsed_)
+            pending_.push_back(std::move(e));
+        parsed_.clear();
+    }
+    SseEvent ev = std::move(pending_.front());
+    pending_.pop_front();
+    co_return std::optional<SseEvent>(std::move(ev));
 }
 
 Error missing_key_error(const ModelConfig& model) {

@@ -34,10 +34,15 @@ bool is_empty(const ChatChunk& c) {
            c.finish_reason == FinishReason::kNone && c.logprobs_json.empty() && !c.usage;
 }
 
-// Reports a failed upstream call: counts it, and answers the client unless it left.
-awaitable<void> fail_call(RequestContext& ctx, const Error& error, ErrorStyle style) {
+// Counts a failed upstream call in the metrics.
+void note_upstream_failure(RequestContext& ctx, const Error& error) {
     ctx.gateway.metrics().record_upstream_error(ctx.worker_index, ctx.model, ctx.provider,
                                                 openai_error_type(error.kind));
+}
+
+// Reports a failed upstream call: counts it, and answers the client unless it left.
+awaitable<void> fail_call(RequestContext& ctx, const Error& error, ErrorStyle style) {
+    note_upstream_failure(ctx, error);
     if (ctx.cancel.cancelled()) co_return;  // the client is gone; nobody to answer
     co_await send_error(ctx, error, style);
 }
@@ -48,12 +53,12 @@ awaitable<void> stream_openai(RequestContext& ctx, const ChatRequest& req, ChatS
     // there is still a plain HTTP error (and, later, a transparent failover point).
     auto next = co_await stream.next();
     if (!next) {
-        ctx.gateway.metrics().record_upstream_error(ctx.worker_index, ctx.model, ctx.provider,
-                                                    openai_error_type(next.error().kind));
+        note_upstream_failure(ctx, next.error());
         if (!ctx.cancel.cancelled()) co_await send_error(ctx, next.error(), ErrorStyle::kOpenAI);
         co_return;
     }
-    if (!co_await ctx.response.begin_stream("text/event-stream")) co_return;
+    const bool started = co_await ctx.response.begin_stream("text/event-stream");
+    if (!started) co_return;
     std::string buf;
     bool role_sent = false;
     std::optional<Usage> usage;
@@ -62,12 +67,12 @@ awaitable<void> stream_openai(RequestContext& ctx, const ChatRequest& req, ChatS
         buf.clear();
         if (!next) {
             if (ctx.cancel.cancelled()) break;
-            ctx.gateway.metrics().record_upstream_error(ctx.worker_index, ctx.model, ctx.provider,
-                                                        openai_error_type(next.error().kind));
+            note_upstream_failure(ctx, next.error());
             spdlog::warn("request {}: stream from model {} failed: {}", ctx.id, ctx.model,
                          next.error().message);
             append_openai_error_sse(buf, next.error());
-            if (co_await ctx.response.write_chunk(buf)) co_await ctx.response.end_stream();
+            const bool written = co_await ctx.response.write_chunk(buf);
+            if (written) co_await ctx.response.end_stream();
             ctx.response.force_close();
             break;
         }
@@ -83,7 +88,8 @@ awaitable<void> stream_openai(RequestContext& ctx, const ChatRequest& req, ChatS
                 append_openai_chunk_sse(buf, meta, u, true);
             }
             append_openai_done_sse(buf);
-            if (co_await ctx.response.write_chunk(buf)) co_await ctx.response.end_stream();
+            const bool written = co_await ctx.response.write_chunk(buf);
+            if (written) co_await ctx.response.end_stream();
             break;
         }
         ChatChunk& chunk = **next;
@@ -105,7 +111,9 @@ awaitable<void> stream_openai(RequestContext& ctx, const ChatRequest& req, ChatS
             append_openai_chunk_sse(buf, meta, chunk, req.include_usage);
             ++n_chunks;
         }
-        if (!buf.empty() && !co_await ctx.response.write_chunk(buf)) {
+        bool delivered = true;
+        if (!buf.empty()) delivered = co_await ctx.response.write_chunk(buf);
+        if (!delivered) {
             ctx.cancel.cancel();  // the client went away: abort the upstream call
             break;
         }
@@ -120,13 +128,13 @@ awaitable<void> stream_anthropic(RequestContext& ctx, const ChatRequest& req, Ch
     // prompt tokens when the upstream reports them up front (Anthropic does).
     auto first = co_await stream.next();
     if (!first) {
-        ctx.gateway.metrics().record_upstream_error(ctx.worker_index, ctx.model, ctx.provider,
-                                                    openai_error_type(first.error().kind));
+        note_upstream_failure(ctx, first.error());
         if (!ctx.cancel.cancelled())
             co_await send_error(ctx, first.error(), ErrorStyle::kAnthropic);
         co_return;
     }
-    if (!co_await ctx.response.begin_stream("text/event-stream")) co_return;
+    const bool started = co_await ctx.response.begin_stream("text/event-stream");
+    if (!started) co_return;
     AnthropicStreamEncoder encoder;
     std::string buf;
     encoder.begin(meta, stream.meta().prompt_tokens, buf);
@@ -135,23 +143,26 @@ awaitable<void> stream_anthropic(RequestContext& ctx, const ChatRequest& req, Ch
     for (;;) {
         if (!next) {
             if (ctx.cancel.cancelled()) break;
-            ctx.gateway.metrics().record_upstream_error(ctx.worker_index, ctx.model, ctx.provider,
-                                                        openai_error_type(next.error().kind));
+            note_upstream_failure(ctx, next.error());
             spdlog::warn("request {}: stream from model {} failed: {}", ctx.id, ctx.model,
                          next.error().message);
             encoder.fail(next.error(), buf);
-            if (co_await ctx.response.write_chunk(buf)) co_await ctx.response.end_stream();
+            const bool written = co_await ctx.response.write_chunk(buf);
+            if (written) co_await ctx.response.end_stream();
             ctx.response.force_close();
             break;
         }
         if (!next->has_value()) {
             encoder.finish(buf);
-            if (co_await ctx.response.write_chunk(buf)) co_await ctx.response.end_stream();
+            const bool written = co_await ctx.response.write_chunk(buf);
+            if (written) co_await ctx.response.end_stream();
             break;
         }
         encoder.on_chunk(**next, buf);
         ++n_chunks;
-        if (!buf.empty() && !co_await ctx.response.write_chunk(buf)) {
+        bool delivered = true;
+        if (!buf.empty()) delivered = co_await ctx.response.write_chunk(buf);
+        if (!delivered) {
             ctx.cancel.cancel();  // the client went away: abort the upstream call
             break;
         }

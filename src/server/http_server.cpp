@@ -84,7 +84,8 @@ private:
         CancelSignal* cancel = nullptr;
     };
 
-    awaitable<void> handle(http::request<http::string_body>& req);
+    awaitable<bool> read_request(http::request_parser<http::string_body>& parser);
+    awaitable<void> answer_read_error(beast::error_code ec);
     awaitable<void> send_simple_error(http::status status, std::string_view message,
                                       std::string_view code);
     awaitable<void> lingering_close();
@@ -168,6 +169,63 @@ awaitable<void> Session::lingering_close() {
     stream_.socket().close(ec);
 }
 
+// Reads the rest of a request (the first bytes are buffered) within request_timeout_ms.
+// False when the session must end: the client left, or it was answered with an error.
+awaitable<bool> Session::read_request(http::request_parser<http::string_body>& parser) {
+    const auto& sc = server_.gateway.config().server;
+    beast::error_code ec;
+    arm_deadline(std::chrono::milliseconds(sc.request_timeout_ms));
+    co_await http::async_read_header(stream_, buffer_, parser,
+                                     net::redirect_error(net::use_awaitable, ec));
+    if (!ec && !timed_out_) {
+        if (auto len = parser.content_length(); len && *len > sc.max_body_bytes) {
+            ec = http::error::body_limit;  // refuse before reading a byte of it
+        }
+    }
+    if (!ec && !timed_out_ && beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+        http::response<http::empty_body> cont{http::status::continue_, parser.get().version()};
+        co_await http::async_write(stream_, cont, net::redirect_error(net::use_awaitable, ec));
+    }
+    if (!ec && !timed_out_) {
+        co_await http::async_read(stream_, buffer_, parser,
+                                  net::redirect_error(net::use_awaitable, ec));
+    }
+    disarm_deadline();
+    if (!ec && !timed_out_) co_return true;
+    co_await answer_read_error(ec);
+    co_return false;
+}
+
+// Answers a request that could not be read (408, 413, 431 or 400), or just closes when the
+// client went away.
+awaitable<void> Session::answer_read_error(beast::error_code ec) {
+    const auto& sc = server_.gateway.config().server;
+    if (timed_out_) {
+        co_await send_simple_error(http::status::request_timeout,
+                                   "the request was not received in time", "request_timeout");
+        co_return;
+    }
+    if (ec == http::error::end_of_stream || ec == net::error::eof ||
+        ec == net::error::connection_reset || ec == net::error::operation_aborted ||
+        ec == http::error::partial_message) {
+        co_return;
+    }
+    if (ec == http::error::header_limit) {
+        co_await send_simple_error(http::status::request_header_fields_too_large,
+                                   "request headers exceed the limit", "headers_too_large");
+    } else if (ec == http::error::body_limit) {
+        co_await send_simple_error(
+            http::status::payload_too_large,
+            fmt::format("request body exceeds the limit of {} bytes", sc.max_body_bytes),
+            "request_too_large");
+    } else {
+        co_await send_simple_error(http::status::bad_request,
+                                   fmt::format("malformed HTTP request: {}", ec.message()),
+                                   "bad_http_request");
+    }
+    co_await lingering_close();
+}
+
 awaitable<void> Session::run() {
     const auto& sc = server_.gateway.config().server;
     worker_.sessions.insert(this);
@@ -200,87 +258,8 @@ awaitable<void> Session::run() {
             buffer_.commit(n);
         }
         stream_.expires_never();
-        arm_deadline(std::chrono::milliseconds(sc.request_timeout_ms));
-        co_await http::async_read_header(stream_, buffer_, parser,
-                                         net::redirect_error(net::use_awaitable, ec));
-        if (timed_out_) {
-            co_await send_simple_error(http::status::request_timeout,
-                                       "the request headers were not received in time",
-                                       "request_timeout");
-            co_return;
-        }
-        if (ec == http::error::header_limit) {
-            disarm_deadline();
-            co_await send_simple_error(http::status::request_header_fields_too_large,
-                                       "request headers exceed the limit", "headers_too_large");
-            co_await lingering_close();
-            co_return;
-        }
-        if (ec == http::error::body_limit) {  // declared Content-Length over the limit
-            disarm_deadline();
-            co_await send_simple_error(
-                http::status::payload_too_large,
-                fmt::format("request body exceeds the limit of {} bytes", sc.max_body_bytes),
-                "request_too_large");
-            co_await lingering_close();
-            co_return;
-        }
-        if (ec == http::error::end_of_stream || ec == net::error::eof ||
-            ec == net::error::connection_reset || ec == net::error::operation_aborted) {
-            co_return;
-        }
-        if (ec) {
-            disarm_deadline();
-            co_await send_simple_error(http::status::bad_request,
-                                       fmt::format("malformed HTTP request: {}", ec.message()),
-                                       "bad_http_request");
-            co_await lingering_close();
-            co_return;
-        }
-        auto& head = parser.get();
-        if (auto len = parser.content_length(); len && *len > sc.max_body_bytes) {
-            disarm_deadline();
-            co_await send_simple_error(
-                http::status::payload_too_large,
-                fmt::format("request body of {} bytes exceeds the limit of {} bytes", *len,
-                            sc.max_body_bytes),
-                "request_too_large");
-            co_await lingering_close();
-            co_return;
-        }
-        if (beast::iequals(head[http::field::expect], "100-continue")) {
-            http::response<http::empty_body> cont{http::status::continue_, head.version()};
-            co_await http::async_write(stream_, cont, net::redirect_error(net::use_awaitable, ec));
-            if (ec) co_return;
-        }
-        co_await http::async_read(stream_, buffer_, parser,
-                                  net::redirect_error(net::use_awaitable, ec));
-        disarm_deadline();
-        if (timed_out_) {
-            co_await send_simple_error(http::status::request_timeout,
-                                       "the request body was not received in time",
-                                       "request_timeout");
-            co_return;
-        }
-        if (ec == http::error::body_limit) {
-            co_await send_simple_error(
-                http::status::payload_too_large,
-                fmt::format("request body exceeds the limit of {} bytes", sc.max_body_bytes),
-                "request_too_large");
-            co_await lingering_close();
-            co_return;
-        }
-        if (ec == http::error::end_of_stream || ec == net::error::eof ||
-            ec == net::error::connection_reset || ec == http::error::partial_message) {
-            co_return;
-        }
-        if (ec) {
-            co_await send_simple_error(http::status::bad_request,
-                                       fmt::format("malformed HTTP request: {}", ec.message()),
-                                       "bad_http_request");
-            co_await lingering_close();
-            co_return;
-        }
+        const bool received = co_await read_request(parser);
+        if (!received) co_return;
         auto req = parser.release();
         stream_.expires_never();
         const bool keep_alive = req.keep_alive();

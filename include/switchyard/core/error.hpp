@@ -40,6 +40,12 @@ struct Error {
     static Error internal(std::string message);
 };
 
+// The Error for an upstream's non-2xx HTTP answer, the same for every provider: the
+// client's fault for 400/404/413/422, the upstream's for 5xx (502), overload (503) and
+// timeouts (504); 401/403 mean the gateway's own credentials failed, so they are 502 too,
+// never blamed on the client. `message` is the provider's, kept.
+Error upstream_status_error(int status, std::string message);
+
 int http_status(ErrorKind kind);
 std::string_view openai_error_type(ErrorKind kind);
 std::string_view anthropic_error_type(ErrorKind kind);
