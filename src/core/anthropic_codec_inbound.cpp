@@ -222,8 +222,11 @@ Status parse_message(dom::element el, size_t index, std::vector<Message>& out) {
         role = Role::kUser;
     } else if (*role_text == "assistant") {
         role = Role::kAssistant;
+    } else if (*role_text == "system") {
+        // Newer API versions (and SDKs sending them) allow system turns inside `messages`.
+        role = Role::kSystem;
     } else {
-        return invalid_field(path / "role", "Input should be 'user' or 'assistant'");
+        return invalid_field(path / "role", "Input should be 'user', 'assistant' or 'system'");
     }
 
     const FieldPath content_path = path / "content";

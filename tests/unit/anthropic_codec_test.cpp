@@ -1150,3 +1150,21 @@ TEST(AnthropicResponse, MessageIdPrefix) {
 
 }  // namespace
 }  // namespace switchyard
+
+namespace switchyard {
+namespace {
+
+TEST(AnthropicInbound, SystemTurnsInsideMessagesBecomeSystemMessages) {
+    auto req = parse_anthropic_request(
+        R"({"model":"m","max_tokens":5,"messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hi"}]})");
+    ASSERT_TRUE(req.ok()) << req.error().message;
+    ASSERT_EQ(req->messages.size(), 2u);
+    EXPECT_EQ(req->messages[0].role, Role::kSystem);
+    EXPECT_EQ(req->messages[0].joined_text(), "be brief");
+    // ... and an Anthropic upstream gets it lifted into `system`.
+    const auto out = write_anthropic_request(*req, "up", 100, false);
+    EXPECT_NE(out.find(R"("system":"be brief")"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace switchyard
