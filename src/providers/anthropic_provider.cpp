@@ -64,7 +64,7 @@ public:
         spec->body =
             write_anthropic_request(request, model.upstream_model, model.default_max_tokens, false);
         auto ex = co_await ctx.http.start(*spec, ctx.cancel);
-        if (!ex) co_return ex.error();
+        if (!ex) co_return detail::with_model(ex.error(), model);
         if ((*ex)->status() / 100 != 2) {
             Error e = co_await detail::read_upstream_error(**ex, model, ctx, parse_anthropic_error);
             co_return e;

@@ -99,7 +99,7 @@ private:
                                                 const ModelConfig& model, CallContext& ctx,
                                                 uint64_t max_bytes) {
         auto ex = co_await ctx.http.start(spec, ctx.cancel);
-        if (!ex) co_return ex.error();
+        if (!ex) co_return detail::with_model(ex.error(), model);
         if ((*ex)->status() / 100 != 2) {
             Error e = co_await detail::read_upstream_error(**ex, model, ctx, parse_openai_error);
             co_return e;

@@ -15,6 +15,12 @@ std::string read_api_key(const ModelConfig& model) {
     return key ? std::string(key) : std::string();
 }
 
+Error with_model(Error error, const ModelConfig& model) {
+    error.message =
+        fmt::format("{} (model '{}', provider {})", error.message, model.name, model.provider_name);
+    return error;
+}
+
 Error upstream_malformed(std::string message) {
     Error e;
     e.kind = ErrorKind::kUpstream;
@@ -52,7 +58,7 @@ awaitable<Result<std::unique_ptr<HttpExchange>>> open_event_stream(const HttpReq
                                                                    CallContext& ctx,
                                                                    ErrorParser parse) {
     auto ex = co_await ctx.http.start(spec, ctx.cancel);
-    if (!ex) co_return ex.error();
+    if (!ex) co_return with_model(ex.error(), model);
     if ((*ex)->status() / 100 != 2) {
         Error e = co_await read_upstream_error(**ex, model, ctx, parse);
         co_return e;

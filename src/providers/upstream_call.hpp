@@ -22,6 +22,10 @@ std::string read_api_key(const ModelConfig& model);
 // A kUnavailable Error naming the env var a model's key should be in.
 Error missing_key_error(const ModelConfig& model);
 
+// Adds "(model 'x', provider y)" to a transport error so the client knows which
+// upstream failed.
+Error with_model(Error error, const ModelConfig& model);
+
 // A kUpstream Error for an answer the gateway cannot use.
 Error upstream_malformed(std::string message);
 
