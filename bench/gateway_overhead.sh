@@ -6,13 +6,14 @@
 #      completion POST (bench/wrk_chat.lua), after a warm-up run: req/s, p50, p99, and the
 #      CPU each server process spent per request.
 #   2. Added latency at concurrency 1 (wrk -t1 -c1): p50, p99; Switchyard p99 - direct p99.
+#      Then throughput with a new client connection per request (Connection: close).
 #   3. Streaming (bench/stream_probe.mjs): added time to first token and gap between chunks;
 #      K concurrent streams (completed / stalled / failed), direct and via Switchyard.
 # Prints a markdown summary at the end (and writes it to --out FILE).
 #
 # Usage: bench/gateway_overhead.sh [--out FILE] [--duration S] [--latency-duration S]
 #          [--warmup S] [--connections C] [--rounds N] [--pin split|none]
-#          [--seq N] [--conc LIST|none] [--skip-streams] [--quick]
+#          [--seq N] [--conc LIST|none] [--skip-streams] [--quick] [--wait-quiet S]
 # Binaries (env): SWITCHYARD_BIN (default build/switchyard), MOCK_LLM_BIN (default
 # build/tools/mock-llm/mock-llm), NGINX_BIN (nginx), WRK_BIN (wrk), NODE_BIN (node).
 # Relative defaults are taken from the repository root.
@@ -22,6 +23,8 @@
 # --pin split (default on >= 2 CPUs): the load generators (wrk, node) run on CPU 0 and the
 # servers (mock, nginx, Switchyard) on the other CPUs, so a proxy and the mock share the
 # server CPU(s) and throughput measures their CPU cost per request. --pin none: no pinning.
+# The summary reports the CPU other processes used during each run; on a shared machine,
+# --wait-quiet S waits (up to S s) before each measurement until no compiler is running.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -36,6 +39,7 @@ NODE_BIN=$(abs "${NODE_BIN:-node}")
 OUT=""
 DURATION=10
 LAT_DURATION=8
+CLOSE_DURATION=5
 WARMUP=2
 CONNS=32
 ROUNDS=1
@@ -43,6 +47,7 @@ PIN=auto
 SEQ=30
 CONC="100,500,1000,2000"
 STREAMS=1
+WAIT_QUIET=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --out) OUT=$2; shift 2 ;;
@@ -55,8 +60,9 @@ while [[ $# -gt 0 ]]; do
     --seq) SEQ=$2; shift 2 ;;
     --conc) CONC=$2; shift 2 ;;
     --skip-streams) STREAMS=0; shift ;;
-    --quick) DURATION=3; LAT_DURATION=3; WARMUP=1; SEQ=10; CONC="100,500"; shift ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    --wait-quiet) WAIT_QUIET=$2; shift 2 ;;
+    --quick) DURATION=3; LAT_DURATION=3; CLOSE_DURATION=2; WARMUP=1; SEQ=10; CONC="100,500"; shift ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -234,14 +240,54 @@ cpu_ticks() {  # utime + stime of a process, in clock ticks
 
 declare -A R  # R[test.target.metric.round]
 
-# run_wrk TEST TARGET CONNS DURATION ROUND: a warm-up, then the measured run.
+busy_ticks() { awk '/^cpu /{print $2 + $3 + $4}' /proc/stat; }  # user+nice+system, all CPUs
+children_ticks() {  # CPU of this shell's finished children (wrk and its wrappers)
+  local stat
+  stat=$(cat "/proc/$$/stat")
+  stat=${stat##*) }
+  awk '{print $14 + $15}' <<<"$stat"
+}
+
+# This machine may be shared with builds: note any compiler running around a measurement
+# (read-only look-up by process name) so the summary can say the figures are contended.
+CONTENDED=0
+# --wait-quiet S: before each measurement, wait (at most S seconds) until no compiler has
+# been running for 5 s. Off by default (the run then stays within ~2 minutes).
+wait_quiet() {
+  [[ $WAIT_QUIET -gt 0 ]] || return 0
+  local waited=0 quiet=0
+  while [[ $waited -lt $WAIT_QUIET && $quiet -lt 5 ]]; do
+    if pgrep -x cc1plus >/dev/null 2>&1; then quiet=0; else quiet=$((quiet + 1)); fi
+    sleep 1; waited=$((waited + 1))
+  done
+  [[ $waited -gt 5 ]] && log "waited ${waited}s for the machine to be quiet"
+  return 0
+}
+other_load_check() {
+  local n
+  n=$(pgrep -c -x cc1plus 2>/dev/null || true)
+  if [[ ${n:-0} -gt 0 ]]; then
+    CONTENDED=$((CONTENDED + 1))
+    log "warning: $n compiler process(es) running: figures are contended"
+  fi
+}
+
+# run_wrk TEST TARGET CONNS DURATION ROUND [HEADER]: a warm-up, then the measured run.
 run_wrk() {
-  local test=$1 t=$2 c=$3 d=$4 round=$5 out line c0 c1 m0 m1
-  "${CLIENT[@]}" "$WRK_BIN" -t1 -c"$c" -d"${WARMUP}s" -s "$HERE/wrk_chat.lua" "${URL[$t]}" >/dev/null 2>&1 || true
+  local test=$1 t=$2 c=$3 d=$4 round=$5 hdr=${6:-} out line c0 c1 m0 m1 b0 b1 k0 k1
+  local extra=()
+  [[ -n "$hdr" ]] && extra=(-H "$hdr")
+  wait_quiet
+  "${CLIENT[@]}" "$WRK_BIN" -t1 -c"$c" -d"${WARMUP}s" "${extra[@]}" -s "$HERE/wrk_chat.lua" \
+    "${URL[$t]}" >/dev/null 2>&1 || true
+  other_load_check
   c0=$(cpu_ticks "${PID[$t]}"); m0=$(cpu_ticks "$MOCK_PID")
+  b0=$(busy_ticks); k0=$(children_ticks)
   out=$("${CLIENT[@]}" timeout $((d + 30)) env WRK_MODEL=bench-model "$WRK_BIN" -t1 -c"$c" \
-    -d"${d}s" --latency -s "$HERE/wrk_chat.lua" "${URL[$t]}" 2>&1) || { echo "wrk failed: $out" >&2; return 1; }
+    -d"${d}s" --latency "${extra[@]}" -s "$HERE/wrk_chat.lua" "${URL[$t]}" 2>&1) || { echo "wrk failed: $out" >&2; return 1; }
   c1=$(cpu_ticks "${PID[$t]}"); m1=$(cpu_ticks "$MOCK_PID")
+  b1=$(busy_ticks); k1=$(children_ticks)
+  other_load_check
   echo "$out" >>"$TMP/wrk.log"
   line=$(grep '^WRK_RESULT' <<<"$out") || { echo "no WRK_RESULT in: $out" >&2; return 1; }
   local kv k v
@@ -256,16 +302,35 @@ run_wrk() {
     'BEGIN{printf "%.1f", (b - a) * 1e6 / hz / n}')
   R[$test.$t.mock_cpu_us.$round]=$(awk -v a="$m0" -v b="$m1" -v n="$req" -v hz="$CLK_TCK" \
     'BEGIN{printf "%.1f", (b - a) * 1e6 / hz / n}')
+  # CPU used by everything else on the machine meanwhile (other users' builds and tests),
+  # as a share of one CPU: all user+system time minus the server(s) and wrk.
+  R[$test.$t.other_pct.$round]=$(awk -v b="$((b1 - b0))" -v p="$((c1 - c0))" \
+    -v m="$([[ $t == direct ]] && echo 0 || echo $((m1 - m0)))" -v k="$((k1 - k0))" \
+    -v hz="$CLK_TCK" -v d="$dur" 'BEGIN{x = (b - p - m - k) * 100 / hz / (d / 1e6); printf "%.0f", x < 0 ? 0 : x}')
   R[$test.$t.errors.$round]=$((R[$test.$t.err_connect.$round] + R[$test.$t.err_read.$round] + \
     R[$test.$t.err_write.$round] + R[$test.$t.err_status.$round] + R[$test.$t.err_timeout.$round]))
-  log "$test $t round $round: ${R[$test.$t.rps.$round]} req/s, p50 ${R[$test.$t.p50_us.$round]} us, p99 ${R[$test.$t.p99_us.$round]} us, proxy CPU ${R[$test.$t.cpu_us.$round]} us/req, errors ${R[$test.$t.errors.$round]}"
+  log "$test $t round $round: ${R[$test.$t.rps.$round]} req/s, p50 ${R[$test.$t.p50_us.$round]} us, p99 ${R[$test.$t.p99_us.$round]} us, proxy CPU ${R[$test.$t.cpu_us.$round]} us/req, errors ${R[$test.$t.errors.$round]}, other processes ${R[$test.$t.other_pct.$round]}% of a CPU"
 }
 
 # med TEST TARGET METRIC: median over rounds.
 med() {
   local i vals=()
   for i in $(seq 1 "$ROUNDS"); do vals+=("${R[$1.$2.$3.$i]:-nan}"); done
-  printf '%s\n' "${vals[@]}" | sort -g | awk '{a[NR]=$1} END{ if (NR % 2) print a[(NR+1)/2]; else printf "%.1f\n", (a[NR/2]+a[NR/2+1])/2 }'
+  printf '%s\n' "${vals[@]}" | sort -g | awk '{a[NR]=$1} END{ x = (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; if (x == int(x)) print int(x); else printf "%.1f\n", x }'
+}
+# cell TEST TARGET METRIC: the median, with the range over rounds when there are several.
+cell() {
+  local m i v lo hi
+  m=$(med "$1" "$2" "$3")
+  if [[ $ROUNDS -le 1 ]]; then echo "$m"; return; fi
+  lo=""; hi=""
+  for i in $(seq 1 "$ROUNDS"); do
+    v=${R[$1.$2.$3.$i]:-}
+    [[ -z "$v" ]] && continue
+    if [[ -z "$lo" ]] || awk -v a="$v" -v b="$lo" 'BEGIN{exit !(a < b)}'; then lo=$v; fi
+    if [[ -z "$hi" ]] || awk -v a="$v" -v b="$hi" 'BEGIN{exit !(a > b)}'; then hi=$v; fi
+  done
+  echo "$m ($lo–$hi)"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
 diff_() { awk -v a="$1" -v b="$2" 'BEGIN{ printf "%+d", a - b }'; }
@@ -282,18 +347,27 @@ for round in $(seq 1 "$ROUNDS"); do
   for t in "${TARGETS[@]}"; do run_wrk lat "$t" 1 "$LAT_DURATION" "$round"; done
   alive
 done
+# A new client connection per request (what streaming clients without keep-alive do).
+for round in $(seq 1 "$ROUNDS"); do
+  for t in "${TARGETS[@]}"; do run_wrk close "$t" "$CONNS" "$CLOSE_DURATION" "$round" "Connection: close"; done
+  alive
+done
 
 # ------------------------------------------------------------------ 3. streaming
 
 STREAM_MD=""
 if [[ $STREAMS == 1 ]]; then
   log "streaming probe (sequential, then concurrent K=$CONC)"
+  wait_quiet
+  other_load_check
   "${CLIENT[@]}" timeout 280 "$NODE_BIN" "$HERE/stream_probe.mjs" \
     --direct "http://127.0.0.1:$MOCK_PORT" --gateway "http://127.0.0.1:$SY_PORT" \
     --seq "$SEQ" --seq-delay 10 --seq-words 20 \
     --conc "$CONC" --conc-delay 50 --conc-words 20 --stall-factor 5 --deadline-ms 20000 \
+    --gateway-pid "$SY_PID" --mock-pid "$MOCK_PID" \
     --json "$TMP/stream.json" --md "$TMP/stream.md" >&2 || { echo "stream probe failed" >&2; exit 1; }
   STREAM_MD=$(cat "$TMP/stream.md")
+  other_load_check
   alive
 fi
 
@@ -306,6 +380,10 @@ SUMMARY="$TMP/summary.md"
   echo
   echo "Mock upstream: \`mock-llm --threads 1\`. nginx $("$NGINX_BIN" -v 2>&1 | sed 's/.*nginx\///'): 1 worker, \`proxy_pass\` to an upstream \`keepalive 64\` pool, HTTP/1.1, \`Connection \"\"\`, access log off. Switchyard: \`server.threads: 1\`, upstream pool 64. $PIN_NOTE. Rounds: $ROUNDS (median shown)."
   echo
+  if [[ $CONTENDED -gt 0 ]]; then
+    echo "**Warning:** compiler processes (cc1plus) were running around $CONTENDED measurement check(s); these figures are contended and not representative."
+    echo
+  fi
   echo "Non-streaming chat completion (bench/wrk_chat.lua), \`wrk -t1 -c$CONNS -d${DURATION}s --latency\` after a ${WARMUP} s warm-up:"
   echo
   echo "| metric | direct (mock) | nginx | Switchyard | Switchyard / nginx | target |"
@@ -314,12 +392,13 @@ SUMMARY="$TMP/summary.md"
   d_p50=$(med tput direct p50_us); n_p50=$(med tput nginx p50_us); s_p50=$(med tput switchyard p50_us)
   d_p99=$(med tput direct p99_us); n_p99=$(med tput nginx p99_us); s_p99=$(med tput switchyard p99_us)
   tput_ratio=$(ratio "$s_rps" "$n_rps"); p99_ratio=$(ratio "$s_p99" "$n_p99")
-  echo "| throughput (req/s) | $d_rps | $n_rps | $s_rps | $tput_ratio | ≥ 0.80: $(verdict "$tput_ratio" 0.8 ge) |"
-  echo "| latency p50 (µs) | $d_p50 | $n_p50 | $s_p50 | $(ratio "$s_p50" "$n_p50") | |"
-  echo "| latency p99 (µs) | $d_p99 | $n_p99 | $s_p99 | $p99_ratio | ≤ 1.25: $(verdict "$p99_ratio" 1.25 le) |"
-  echo "| server process CPU per request (µs) | $(med tput direct cpu_us) | $(med tput nginx cpu_us) | $(med tput switchyard cpu_us) | $(ratio "$(med tput switchyard cpu_us)" "$(med tput nginx cpu_us)") | |"
+  echo "| throughput (req/s) | $(cell tput direct rps) | $(cell tput nginx rps) | $(cell tput switchyard rps) | $tput_ratio | ≥ 0.80: $(verdict "$tput_ratio" 0.8 ge) |"
+  echo "| latency p50 (µs) | $(cell tput direct p50_us) | $(cell tput nginx p50_us) | $(cell tput switchyard p50_us) | $(ratio "$s_p50" "$n_p50") | |"
+  echo "| latency p99 (µs) | $(cell tput direct p99_us) | $(cell tput nginx p99_us) | $(cell tput switchyard p99_us) | $p99_ratio | ≤ 1.25: $(verdict "$p99_ratio" 1.25 le) |"
+  echo "| server process CPU per request (µs) | $(cell tput direct cpu_us) | $(cell tput nginx cpu_us) | $(cell tput switchyard cpu_us) | $(ratio "$(med tput switchyard cpu_us)" "$(med tput nginx cpu_us)") | |"
   echo "| mock CPU per request behind it (µs) | $(med tput direct mock_cpu_us) | $(med tput nginx mock_cpu_us) | $(med tput switchyard mock_cpu_us) | | |"
   echo "| errors (socket + non-2xx) | $(med tput direct errors) | $(med tput nginx errors) | $(med tput switchyard errors) | | |"
+  echo "| other processes' CPU meanwhile (% of one CPU) | $(med tput direct other_pct) | $(med tput nginx other_pct) | $(med tput switchyard other_pct) | | should be ~0 |"
   echo
   echo "Added latency at concurrency 1, \`wrk -t1 -c1 -d${LAT_DURATION}s --latency\`:"
   echo
@@ -329,10 +408,22 @@ SUMMARY="$TMP/summary.md"
   d1_99=$(med lat direct p99_us); n1_99=$(med lat nginx p99_us); s1_99=$(med lat switchyard p99_us)
   added=$(diff_ "$s1_99" "$d1_99")
   echo "| throughput (req/s) | $(med lat direct rps) | $(med lat nginx rps) | $(med lat switchyard rps) | |"
-  echo "| p50 (µs) | $d1_50 | $n1_50 | $s1_50 | |"
-  echo "| p99 (µs) | $d1_99 | $n1_99 | $s1_99 | |"
+  echo "| p50 (µs) | $(cell lat direct p50_us) | $(cell lat nginx p50_us) | $(cell lat switchyard p50_us) | |"
+  echo "| p99 (µs) | $(cell lat direct p99_us) | $(cell lat nginx p99_us) | $(cell lat switchyard p99_us) | |"
+  echo "| server process CPU per request (µs) | $(cell lat direct cpu_us) | $(cell lat nginx cpu_us) | $(cell lat switchyard cpu_us) | |"
   echo "| p50 added over direct (µs) | — | $(diff_ "$n1_50" "$d1_50") | $(diff_ "$s1_50" "$d1_50") | |"
   echo "| p99 added over direct (µs) | — | $(diff_ "$n1_99" "$d1_99") | $added | ≤ 100: $(verdict "${added#+}" 100 le) |"
+  echo "| other processes' CPU meanwhile (% of one CPU) | $(med lat direct other_pct) | $(med lat nginx other_pct) | $(med lat switchyard other_pct) | should be ~0 |"
+  echo
+  echo "A new client connection per request, \`wrk -t1 -c$CONNS -d${CLOSE_DURATION}s -H 'Connection: close'\` (upstream connections stay pooled):"
+  echo
+  echo "| metric | direct (mock) | nginx | Switchyard | Switchyard / nginx |"
+  echo "|---|---:|---:|---:|---:|"
+  echo "| throughput (req/s) | $(cell close direct rps) | $(cell close nginx rps) | $(cell close switchyard rps) | $(ratio "$(med close switchyard rps)" "$(med close nginx rps)") |"
+  echo "| latency p99 (µs) | $(cell close direct p99_us) | $(cell close nginx p99_us) | $(cell close switchyard p99_us) | $(ratio "$(med close switchyard p99_us)" "$(med close nginx p99_us)") |"
+  echo "| server process CPU per request (µs) | $(cell close direct cpu_us) | $(cell close nginx cpu_us) | $(cell close switchyard cpu_us) | $(ratio "$(med close switchyard cpu_us)" "$(med close nginx cpu_us)") |"
+  echo "| errors (socket + non-2xx) | $(med close direct errors) | $(med close nginx errors) | $(med close switchyard errors) | |"
+  echo "| other processes' CPU meanwhile (% of one CPU) | $(med close direct other_pct) | $(med close nginx other_pct) | $(med close switchyard other_pct) | |"
   echo
   if [[ -n "$STREAM_MD" ]]; then echo "$STREAM_MD"; echo; fi
 } >"$SUMMARY"

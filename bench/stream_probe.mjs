@@ -17,7 +17,8 @@
 //        [--model bench-model] [--seq 30] [--seq-delay 10] [--seq-words 20]
 //        [--conc 100,500,1000,2000] [--conc-delay 50] [--conc-words 20]
 //        [--conc-targets direct,gateway] [--stall-factor 5] [--deadline-ms 20000]
-//        [--json FILE] [--md FILE]
+//        [--json FILE] [--md FILE] [--gateway-pid PID] [--mock-pid PID]
+// With the pids, each concurrent run also reports the CPU share each server used.
 // Everything is bounded: every request has a deadline; the process exits when done.
 import fs from 'node:fs';
 import http from 'node:http';
@@ -32,6 +33,7 @@ function parseArgs(argv) {
     conc: [100, 500, 1000, 2000], concDelay: 50, concWords: 20,
     concTargets: ['direct', 'gateway'],
     stallFactor: 5, deadlineMs: 20000, json: null, md: null,
+    pids: {},  // name -> pid, for CPU use during the concurrent runs (Linux /proc)
   };
   for (let i = 2; i < argv.length; i += 2) {
     const k = argv[i];
@@ -52,6 +54,8 @@ function parseArgs(argv) {
       case '--deadline-ms': o.deadlineMs = Number(v); break;
       case '--json': o.json = v; break;
       case '--md': o.md = v; break;
+      case '--gateway-pid': o.pids.gateway = Number(v); break;
+      case '--mock-pid': o.pids.mock = Number(v); break;
       default: throw new Error(`unknown option ${k}`);
     }
   }
@@ -60,6 +64,17 @@ function parseArgs(argv) {
 }
 
 // ------------------------------------------------------------------ helpers
+
+// CPU seconds (user + system) a process has used so far, or NaN.
+const CLK_TCK = 100;  // USER_HZ, fixed at 100 on Linux
+function cpuSeconds(pid) {
+  if (!pid) return NaN;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  } catch { return NaN; }
+}
 
 function quantile(sorted, q) {
   if (sorted.length === 0) return NaN;
@@ -206,6 +221,7 @@ async function concurrent(o, base, k) {
   const deadlineMs = o.deadlineMs;
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
+  const cpu0 = Object.fromEntries(Object.entries(o.pids).map(([n, p]) => [n, cpuSeconds(p)]));
   const t0 = performance.now();
   const jobs = [];
   for (let i = 0; i < k; ++i) {
@@ -216,6 +232,9 @@ async function concurrent(o, base, k) {
   const results = await Promise.all(jobs);
   const wallMs = performance.now() - t0;
   loop.disable();
+  // Share of one CPU each server process used during the run (100% = one core busy).
+  const cpuPct = Object.fromEntries(Object.entries(o.pids).map(([n, p]) =>
+    [n, (100 * (cpuSeconds(p) - cpu0[n])) / (wallMs / 1000)]));
   let completed = 0;
   let stalled = 0;
   let failed = 0;
@@ -251,6 +270,7 @@ async function concurrent(o, base, k) {
     max_gap_max_ms: mg.length ? mg[mg.length - 1] : NaN,
     wall_ms: wallMs,
     client_loop_delay_max_ms: loop.max / 1e6,
+    cpu_pct: cpuPct,
   };
 }
 
@@ -282,13 +302,16 @@ function markdown(o, seq, conc) {
       `~${((o.concWords + 2) * o.concDelay / 1000).toFixed(1)} s per stream); stalled = a gap ` +
       `> ${o.stallFactor * o.concDelay} ms or not finished within ${o.deadlineMs / 1000} s.`);
     L.push('');
-    L.push('| K | path | completed | stalled | failed | first event p50 / p99 (ms) | worst gap p99 / max (ms) | wall (s) | client loop lag max (ms) |');
-    L.push('|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+    const cpuNames = Object.keys(o.pids);
+    const cpuHead = cpuNames.map((n) => ` ${n} CPU % |`).join('');
+    L.push('| K | path | completed | stalled | failed | first event p50 / p99 (ms) | worst gap p99 / max (ms) | wall (s) | client loop lag max (ms) |' + cpuHead);
+    L.push('|---:|---|---:|---:|---:|---:|---:|---:|---:|' + cpuNames.map(() => '---:|').join(''));
     for (const c of conc) {
       const errs = Object.keys(c.errors).length ? ` (${Object.entries(c.errors).map(([k, v]) => `${k}: ${v}`).join(', ')})` : '';
       L.push(`| ${c.k} | ${c.path} | ${c.completed}/${c.k} | ${c.stalled} | ${c.failed}${errs} | ` +
         `${f2(c.first_event_p50_ms)} / ${f2(c.first_event_p99_ms)} | ${f2(c.max_gap_p99_ms)} / ${f2(c.max_gap_max_ms)} | ` +
-        `${(c.wall_ms / 1000).toFixed(2)} | ${f2(c.client_loop_delay_max_ms)} |`);
+        `${(c.wall_ms / 1000).toFixed(2)} | ${f2(c.client_loop_delay_max_ms)} |` +
+        cpuNames.map((n) => ` ${Number.isFinite(c.cpu_pct[n]) ? c.cpu_pct[n].toFixed(0) : 'n/a'} |`).join(''));
     }
   }
   return L.join('\n') + '\n';
@@ -314,6 +337,7 @@ async function main() {
       conc.push(c);
       console.log(`concurrent K=${k} ${name}: completed ${c.completed}, stalled ${c.stalled}, failed ${c.failed}` +
         `, unfinished ${c.unfinished}, worst gap ${f2(c.max_gap_max_ms)} ms, wall ${(c.wall_ms / 1000).toFixed(2)} s` +
+        `, client lag max ${f2(c.client_loop_delay_max_ms)} ms, CPU ${JSON.stringify(Object.fromEntries(Object.entries(c.cpu_pct).map(([n, v]) => [n, Math.round(v)])))}` +
         (Object.keys(c.errors).length ? `, errors ${JSON.stringify(c.errors)}` : ''));
       // Let closed connections settle before the next round.
       await new Promise((r) => setTimeout(r, 500));
