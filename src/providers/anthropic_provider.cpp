@@ -24,7 +24,13 @@ public:
 
     awaitable<Result<std::optional<ChatChunk>>> next() override {
         while (pending_.empty()) {
-            if (decoder_.done()) co_return std::optional<ChatChunk>{};
+            if (decoder_.done()) {
+                if (!finished_) {
+                    finished_ = true;
+                    co_await reader_.finish();
+                }
+                co_return std::optional<ChatChunk>{};
+            }
             auto ev = co_await reader_.next();
             if (!ev) co_return ev.error();
             if (!ev->has_value()) {
@@ -51,6 +57,7 @@ private:
     std::vector<ChatChunk> decoded_;
     std::deque<ChatChunk> pending_;
     StreamMeta meta_;
+    bool finished_ = false;
 };
 
 class AnthropicProvider final : public Provider {

@@ -37,6 +37,9 @@ struct UpstreamConnection {
     std::unique_ptr<beast::tcp_stream> plain;
     std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
     beast::flat_buffer buffer;
+    // Body read buffer, kept with the connection so pooled reuse allocates nothing.
+    static constexpr size_t kChunkBytes = 16 * 1024;
+    std::unique_ptr<char[]> chunk{new char[kChunkBytes]};
     std::string key;
     std::chrono::steady_clock::time_point idle_since;
 };
@@ -137,8 +140,8 @@ awaitable<Result<std::string_view>> HttpExchange::read_some() {
             failed_ = true;
             co_return cancelled_error();
         }
-        p.get().body().data = chunk_.data();
-        p.get().body().size = chunk_.size();
+        p.get().body().data = conn_->chunk.get();
+        p.get().body().size = UpstreamConnection::kChunkBytes;
         conn_->lowest().expires_after(budget(deadline_, timeouts_.between_chunks));
         beast::error_code ec;
         if (conn_->tls) {
@@ -151,10 +154,26 @@ awaitable<Result<std::string_view>> HttpExchange::read_some() {
             failed_ = true;
             co_return phase_error(ec, "between chunks");
         }
-        const size_t n = chunk_.size() - p.get().body().size;
-        if (n > 0) co_return std::string_view(chunk_.data(), n);
+        const size_t n = UpstreamConnection::kChunkBytes - p.get().body().size;
+        if (n > 0) co_return std::string_view(conn_->chunk.get(), n);
     }
     co_return std::string_view{};
+}
+
+awaitable<void> HttpExchange::drain(uint64_t max_bytes) {
+    // Only what is already in flight is worth waiting for: an upstream that holds the body
+    // open after its last event costs its connection, never the client's time.
+    timeouts_.between_chunks = std::chrono::milliseconds(100);
+    uint64_t seen = 0;
+    while (!failed_ && conn_ && !parser_->is_done()) {
+        auto piece = co_await read_some();
+        if (!piece || piece->empty()) break;
+        seen += piece->size();
+        if (seen > max_bytes) {
+            failed_ = true;  // more than a terminator: not worth keeping the connection
+            break;
+        }
+    }
 }
 
 awaitable<Result<std::string>> HttpExchange::read_all(uint64_t max_bytes) {
@@ -215,8 +234,12 @@ std::unique_ptr<UpstreamConnection> HttpClient::take_idle(const std::string& key
     while (!list.empty()) {
         auto conn = std::move(list.back());
         list.pop_back();
-        // Servers commonly close idle keep-alive connections after 5-75 s.
-        if (now - conn->idle_since < std::chrono::seconds(30) && conn->looks_alive()) return conn;
+        // Servers commonly close idle keep-alive connections after 5-75 s. A connection idle
+        // for under a second is trusted without a peek (a syscall); if the server did close
+        // it, the request fails before any response byte and start() retries once.
+        const auto idle = now - conn->idle_since;
+        if (idle < std::chrono::seconds(1)) return conn;
+        if (idle < std::chrono::seconds(30) && conn->looks_alive()) return conn;
         conn->abort();
     }
     return nullptr;
@@ -333,7 +356,6 @@ awaitable<Result<std::unique_ptr<HttpExchange>>> HttpClient::start(const HttpReq
         ex->timeouts_ = spec.timeouts;
         ex->deadline_ = deadline;
         ex->host_ = url.host_header();
-        ex->chunk_.resize(16 * 1024);
         ex->parser_ = std::make_unique<http::response_parser<http::buffer_body>>();
         ex->parser_->body_limit(config_.max_response_bytes);
         ex->parser_->header_limit(64 * 1024);

@@ -32,6 +32,7 @@ public:
         }
         if ((*ev)->data == "[DONE]") {
             done_ = true;
+            co_await reader_.finish();
             co_return std::optional<ChatChunk>{};
         }
         auto chunk = parse_openai_chunk((*ev)->data, meta_);

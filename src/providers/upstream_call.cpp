@@ -72,6 +72,11 @@ awaitable<Result<std::unique_ptr<HttpExchange>>> open_event_stream(const HttpReq
     co_return ex;
 }
 
+awaitable<void> SseReader::finish() {
+    pending_.clear();
+    co_await ex_->drain(64 * 1024);
+}
+
 awaitable<Result<std::optional<SseEvent>>> SseReader::next() {
     while (pending_.empty()) {
         auto piece = co_await ex_->read_some();

@@ -49,6 +49,9 @@ public:
 
     // The next event; nullopt at the end of the body.
     awaitable<Result<std::optional<SseEvent>>> next();
+    // After the stream's terminal event: reads the rest of the body (the chunked
+    // terminator) so the connection returns to the keep-alive pool.
+    awaitable<void> finish();
 
 private:
     std::unique_ptr<HttpExchange> ex_;

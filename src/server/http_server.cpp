@@ -79,17 +79,25 @@ public:
     }
 
 private:
+    // Watches the client socket while a request is handled, to abort the upstream call if
+    // the client leaves. Armed only once the request has run for kWatchDelay, so quick
+    // requests pay no epoll re-arm.
     struct Watch {
+        explicit Watch(net::io_context& ioc) : timer(ioc) {}
+        net::steady_timer timer;
         bool done = false;
+        bool armed = false;
         CancelSignal* cancel = nullptr;
     };
+    static constexpr auto kWatchDelay = std::chrono::milliseconds(10);
 
     awaitable<bool> read_request(http::request_parser<http::string_body>& parser);
     awaitable<void> answer_read_error(beast::error_code ec);
     awaitable<void> send_simple_error(http::status status, std::string_view message,
                                       std::string_view code);
     awaitable<void> lingering_close();
-    static awaitable<void> watch_client(std::shared_ptr<Session> self, std::shared_ptr<Watch> w);
+    void start_watch(const std::shared_ptr<Watch>& w);
+    void stop_watch(Watch& w);
 
     HttpServer::Impl& server_;
     Worker& worker_;
@@ -114,23 +122,36 @@ private:
     bool idle_ = false;
 };
 
-awaitable<void> Session::watch_client(std::shared_ptr<Session> self, std::shared_ptr<Watch> w) {
-    beast::error_code ec;
-    co_await self->stream_.socket().async_wait(tcp::socket::wait_read,
-                                               net::redirect_error(net::use_awaitable, ec));
-    if (w->done) co_return;
-    if (ec) {
-        if (ec != net::error::operation_aborted && w->cancel) w->cancel->cancel();
-        co_return;
+void Session::start_watch(const std::shared_ptr<Watch>& w) {
+    w->timer.expires_after(kWatchDelay);
+    w->timer.async_wait([self = shared_from_this(), w](beast::error_code ec) {
+        if (ec || w->done) return;
+        w->armed = true;
+        self->stream_.socket().async_wait(tcp::socket::wait_read, [self, w](beast::error_code ec) {
+            if (w->done) return;
+            if (ec) {
+                if (ec != net::error::operation_aborted && w->cancel) w->cancel->cancel();
+                return;
+            }
+            char c;
+            const ssize_t n =
+                ::recv(self->stream_.socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+                // The client closed or reset the connection while we worked for it.
+                if (w->cancel) w->cancel->cancel();
+            }
+            // n > 0: the client pipelined its next request; stop watching.
+        });
+    });
+}
+
+void Session::stop_watch(Watch& w) {
+    w.done = true;
+    w.timer.cancel();
+    if (w.armed) {
+        beast::error_code ec;
+        stream_.socket().cancel(ec);  // ends the socket wait
     }
-    char c;
-    const ssize_t n =
-        ::recv(self->stream_.socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-        // The client closed or reset the connection while we worked for it.
-        if (w->cancel) w->cancel->cancel();
-    }
-    // n > 0: the client pipelined its next request; stop watching.
 }
 
 awaitable<void> Session::send_simple_error(http::status status, std::string_view message,
@@ -270,15 +291,13 @@ awaitable<void> Session::run() {
             RequestContext ctx(server_.gateway, *worker_.http, worker_.index, req, writer,
                                random_id(24));
             ctx.draining = server_.draining.load();
-            auto watch = std::make_shared<Watch>();
+            auto watch = std::make_shared<Watch>(worker_.ioc);
             watch->cancel = &ctx.cancel;
-            net::co_spawn(stream_.get_executor(), watch_client(shared_from_this(), watch),
-                          net::detached);
+            start_watch(watch);
             server_.gateway.metrics().add_in_flight(1);
             co_await dispatch(ctx);
             server_.gateway.metrics().add_in_flight(-1);
-            watch->done = true;
-            stream_.socket().cancel(ec);  // ends the watch
+            stop_watch(*watch);
             const double seconds = std::chrono::duration<double>(Clock::now() - ctx.start).count();
             server_.gateway.metrics().record_request(
                 worker_.index, ctx.endpoint, ctx.model, ctx.provider,

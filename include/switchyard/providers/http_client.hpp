@@ -80,6 +80,10 @@ public:
     awaitable<Result<std::string_view>> read_some();
     // The rest of the body, up to `max_bytes`.
     awaitable<Result<std::string>> read_all(uint64_t max_bytes);
+    // Reads and discards what is left of the body (at most `max_bytes`, waiting at most
+    // 100 ms per read), so the connection can go back to the pool; e.g. the chunked
+    // terminator after a stream's last event. On failure the connection is just not reused.
+    awaitable<void> drain(uint64_t max_bytes);
 
 private:
     friend class HttpClient;
@@ -95,7 +99,6 @@ private:
     std::string host_;
     int status_ = 0;
     bool failed_ = false;
-    std::vector<char> chunk_;
 };
 
 class HttpClient : public std::enable_shared_from_this<HttpClient> {
