@@ -29,7 +29,11 @@ struct Worker {
         guard.emplace(net::make_work_guard(ioc));
         http = std::make_shared<HttpClient>(ioc, tls, upstream);
     }
-    ~Worker() { guard.reset(); }
+    ~Worker() {
+        guard.reset();
+        // Pooled upstream sockets must die before the io_context they belong to.
+        http.reset();
+    }
 
     int index;
     std::thread thread;
