@@ -327,6 +327,40 @@ describe('other endpoints', () => {
   });
 });
 
+describe('upstream connection pool', () => {
+  test('plain and streamed answers reuse pooled upstream connections', async () => {
+    // One keep-alive client connection: every request lands on the same worker thread,
+    // whose pool holds one connection per upstream host.
+    const body = (model, stream) => JSON.stringify({ model, stream,
+      messages: [{ role: 'user', content: 'pool me' }] });
+    const one = (model, stream) => `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body(model, stream))}\r\n\r\n${body(model, stream)}`;
+    // Warm the pool, then count new upstream connections over 12 requests of all kinds.
+    await chat({ model: 'mock-gpt', messages: user('warm') });
+    await mock.resetStats();
+    const net = await import('node:net');
+    const sock = net.connect(gw.port, '127.0.0.1');
+    let got = '';
+    sock.on('data', (d) => { got += d; });
+    for (const [model, stream] of [['mock-gpt', false], ['mock-gpt', true], ['mock-claude', true],
+      ['mock-claude', false], ['mock-gpt', true], ['mock-claude', true]]) {
+      for (let i = 0; i < 2; i++) {
+        const before = (got.match(/HTTP\/1\.1 200/g) || []).length;
+        sock.write(one(model, stream));
+        for (let t = 0; t < 200 && (got.match(/HTTP\/1\.1 200/g) || []).length === before; t++) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        await new Promise((r) => setTimeout(r, 30));  // let a stream finish
+      }
+    }
+    sock.destroy();
+    const stats = await mock.stats();
+    assert.equal(stats.requests, 12, JSON.stringify(stats));
+    // Without pooling every request would open one; streams used to (before the fix).
+    assert.ok(stats.connections <= 1, `upstream connections opened: ${stats.connections}`);
+  });
+});
+
 describe('upstream faults become clear errors', () => {
   test('429 keeps status and Retry-After', async () => {
     const r = await chat({ model: 'mock-gpt', messages: user('[[mock: status=429,retry_after=7]] x') });

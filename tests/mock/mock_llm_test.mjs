@@ -895,6 +895,23 @@ test('bad --fault is rejected at start-up', async () => {
 // ---------------------------------------------------------------------------------------------
 // Introspection and transport
 
+test('stats: counts accepted client connections', async () => {
+  const { default: net } = await import('node:net');
+  await resetStats();
+  const port = new URL(BASE).port;
+  for (let i = 0; i < 3; i++) {
+    await new Promise((resolve, reject) => {
+      const sock = net.connect(Number(port), '127.0.0.1', () => {
+        sock.end('GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      });
+      sock.on('data', () => {});
+      sock.on('close', resolve);
+      sock.on('error', reject);
+    });
+  }
+  assert.equal((await stats()).connections, 3);
+});
+
 test('stats: counts by path and model; DELETE resets', async () => {
   await resetStats();
   await chat(userChat('x'));
@@ -902,7 +919,8 @@ test('stats: counts by path and model; DELETE resets', async () => {
   await messages(userMessages('x'));
   await fetch(`${BASE}/v1/models`);
   await fetch(`${BASE}/healthz`);
-  const s = await stats();
+  const { connections, ...s } = await stats();
+  assert.equal(typeof connections, 'number');  // fetch may reuse connections: see below
   assert.deepEqual(s, {
     requests: 4, completed: 4, cancelled: 0, in_flight: 0,
     by_path: { '/v1/chat/completions': 2, '/v1/messages': 1, '/v1/models': 1 },

@@ -32,6 +32,7 @@ public:
 
     net::awaitable<Outcome> handle(std::shared_ptr<HttpRequest> request, ClientChannel& client,
                                    size_t worker) override;
+    void on_connection(size_t worker) override { stats_.on_connection(worker); }
 
 private:
     struct Exchange;

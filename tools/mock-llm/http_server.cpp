@@ -185,6 +185,7 @@ net::awaitable<void> HttpServer::accept_loop() {
 }
 
 net::awaitable<void> HttpServer::serve(tcp::socket socket, size_t worker) {
+    handler_.on_connection(worker);
     error_code ec;
     socket.set_option(tcp::no_delay(true), ec);
     socket.non_blocking(true, ec);

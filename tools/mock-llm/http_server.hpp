@@ -54,6 +54,9 @@ public:
     virtual ~RequestHandler() = default;
     virtual net::awaitable<Outcome> handle(std::shared_ptr<HttpRequest> request,
                                            ClientChannel& client, size_t worker) = 0;
+    // A client connection was accepted on `worker` (counted in /_mock/stats, so tests can
+    // tell whether a client reuses its connections).
+    virtual void on_connection(size_t worker) { (void)worker; }
 };
 
 struct ServerOptions {

@@ -68,11 +68,16 @@ void Stats::remember(size_t worker, std::shared_ptr<const HttpRequest> request) 
     // `previous` is freed here, outside the lock.
 }
 
+void Stats::on_connection(size_t worker) {
+    shards_[worker]->connections.fetch_add(1, std::memory_order_relaxed);
+}
+
 void Stats::reset() {
     for (auto& shard : shards_) {
         shard->requests.store(0, std::memory_order_relaxed);
         shard->completed.store(0, std::memory_order_relaxed);
         shard->cancelled.store(0, std::memory_order_relaxed);
+        shard->connections.store(0, std::memory_order_relaxed);
         std::lock_guard lock(shard->mutex);
         shard->by_path.clear();
         shard->by_model.clear();
@@ -80,13 +85,14 @@ void Stats::reset() {
 }
 
 std::string Stats::render_stats() const {
-    int64_t requests = 0, completed = 0, cancelled = 0, in_flight = 0;
+    int64_t requests = 0, completed = 0, cancelled = 0, in_flight = 0, connections = 0;
     std::map<std::string, int64_t, std::less<>> by_path, by_model;
     for (const auto& shard : shards_) {
         requests += shard->requests.load(std::memory_order_relaxed);
         completed += shard->completed.load(std::memory_order_relaxed);
         cancelled += shard->cancelled.load(std::memory_order_relaxed);
         in_flight += shard->in_flight.load(std::memory_order_relaxed);
+        connections += shard->connections.load(std::memory_order_relaxed);
         std::lock_guard lock(shard->mutex);
         for (const auto& [k, n] : shard->by_path)
             by_path[k] += n;
@@ -100,6 +106,7 @@ std::string Stats::render_stats() const {
     w.key("completed").number(completed);
     w.key("cancelled").number(cancelled);
     w.key("in_flight").number(in_flight);
+    w.key("connections").number(connections);
     w.key("by_path");
     write_counts(w, by_path);
     w.key("by_model");

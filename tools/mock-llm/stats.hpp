@@ -31,10 +31,12 @@ public:
     void on_request(size_t worker, std::string_view path);
     void on_model(size_t worker, std::string_view model);
     void on_end(size_t worker, Ending ending);
+    void on_connection(size_t worker);
     // Keeps `request` as the last one seen (the newest across all workers wins).
     void remember(size_t worker, std::shared_ptr<const HttpRequest> request);
 
-    // Zeroes requests/completed/cancelled and the maps; in_flight is a gauge and stays.
+    // Zeroes requests/completed/cancelled/connections and the maps; in_flight is a gauge
+    // and stays.
     void reset();
     std::string render_stats() const;
     std::string render_last_request() const;
@@ -45,6 +47,7 @@ private:
         std::atomic<int64_t> completed{0};
         std::atomic<int64_t> cancelled{0};
         std::atomic<int64_t> in_flight{0};
+        std::atomic<int64_t> connections{0};
         mutable std::mutex mutex;
         std::map<std::string, int64_t, std::less<>> by_path;   // guarded by mutex
         std::map<std::string, int64_t, std::less<>> by_model;  // guarded by mutex
