@@ -37,9 +37,10 @@ const std::string kSmallAnthropic =
 // Prose with quotes, newlines and a little non-ASCII, so string escaping is exercised.
 std::string prose(size_t bytes, int seed) {
     static const char* kWords[] = {
-        "the", "gateway", "routes", "each", "request", "to", "a", "model,", "and", "caches",
-        "answers;", "it", "says", "\"hello\"", "while", "counting", "tokens", "café", "naïve",
-        "latency", "budget", "stream", "chunk", "upstream", "provider", "retry", "breaker.\n"};
+        "the",    "gateway",  "routes",   "each",     "request", "to",        "a",
+        "model,", "and",      "caches",   "answers;", "it",      "says",      "\"hello\"",
+        "while",  "counting", "tokens",   "café",     "naïve",   "latency",   "budget",
+        "stream", "chunk",    "upstream", "provider", "retry",   "breaker.\n"};
     constexpr size_t n = sizeof kWords / sizeof kWords[0];
     std::string out;
     uint32_t x = static_cast<uint32_t>(seed) * 2654435761u + 1;
@@ -55,10 +56,17 @@ std::string json_escape(std::string_view s) {
     std::string out;
     for (char c : s) {
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            default: out.push_back(c);
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            default:
+                out.push_back(c);
         }
     }
     return out;
@@ -78,9 +86,11 @@ std::string large_openai(size_t target) {
                     json_escape(prose(1200, 1)) + R"("})";
     int turn = 0;
     b += R"(,{"role":"user","content":"What's the weather in Paris?"})";
-    b += R"(,{"role":"assistant","content":null,"tool_calls":[{"id":"call_abc123","type":"function",)"
-         R"("function":{"name":"get_weather","arguments":"{\"city\":\"Paris\",\"unit\":\"c\"}"}}]})";
-    b += R"(,{"role":"tool","tool_call_id":"call_abc123","content":"{\"temp\":18,\"sky\":\"clear\"}"})";
+    b +=
+        R"(,{"role":"assistant","content":null,"tool_calls":[{"id":"call_abc123","type":"function",)"
+        R"("function":{"name":"get_weather","arguments":"{\"city\":\"Paris\",\"unit\":\"c\"}"}}]})";
+    b +=
+        R"(,{"role":"tool","tool_call_id":"call_abc123","content":"{\"temp\":18,\"sky\":\"clear\"}"})";
     while (b.size() < target - 700) {
         ++turn;
         b += R"(,{"role":")";
@@ -99,8 +109,9 @@ std::string large_anthropic(size_t target) {
     std::string b = R"({"model":"claude-3-5-sonnet-20241022","max_tokens":1024,"system":")" +
                     json_escape(prose(1200, 1)) + R"(","messages":[)";
     b += R"({"role":"user","content":"What's the weather in Paris?"})";
-    b += R"(,{"role":"assistant","content":[{"type":"tool_use","id":"toolu_01","name":"get_weather",)"
-         R"("input":{"city":"Paris","unit":"c"}}]})";
+    b +=
+        R"(,{"role":"assistant","content":[{"type":"tool_use","id":"toolu_01","name":"get_weather",)"
+        R"("input":{"city":"Paris","unit":"c"}}]})";
     b += R"(,{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_01",)"
          R"("content":"{\"temp\":18,\"sky\":\"clear\"}"}]})";
     int turn = 0;
@@ -113,8 +124,9 @@ std::string large_anthropic(size_t target) {
     }
     if (turn % 2 == 0) b += R"(,{"role":"assistant","content":"Noted."})";
     b += R"(,{"role":"user","content":"Summarise the above."}])";
-    b += R"(,"tools":[{"name":"get_weather","description":"Current weather for a city",)"
-         R"("input_schema":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}])";
+    b +=
+        R"(,"tools":[{"name":"get_weather","description":"Current weather for a city",)"
+        R"("input_schema":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}])";
     b += R"(,"temperature":0.7,"top_p":0.95,"stop_sequences":["\n\nHuman:"],)"
          R"("metadata":{"user_id":"user-1234"}})";
     return b;
@@ -250,7 +262,8 @@ void BM_WriteOpenAIChatResponse(benchmark::State& state) {
 
 // The upstream response the gateway parses on every non-streamed call.
 void BM_ParseOpenAIChatResponse(benchmark::State& state) {
-    const std::string body = write_openai_chat_response(sample_response(static_cast<size_t>(state.range(0))));
+    const std::string body =
+        write_openai_chat_response(sample_response(static_cast<size_t>(state.range(0))));
     for (auto _ : state) {
         auto r = parse_openai_chat_response(body);
         benchmark::DoNotOptimize(r);
@@ -263,7 +276,8 @@ void BM_ParseOpenAIChatResponse(benchmark::State& state) {
 
 // One content chunk re-framed for the client, into a reused buffer (as the server does).
 void BM_AppendOpenAIChunkSse(benchmark::State& state) {
-    const StreamMeta meta{"chatcmpl-9d8f7a6b5c4d3e2f1a0b9c8d", 1732540000, "gpt-4o", "fp_3b956da36b"};
+    const StreamMeta meta{"chatcmpl-9d8f7a6b5c4d3e2f1a0b9c8d", 1732540000, "gpt-4o",
+                          "fp_3b956da36b"};
     ChatChunk chunk;
     chunk.content = " gateway";
     const bool include_usage = state.range(0) != 0;
@@ -344,17 +358,24 @@ int register_all() {
     benchmark::RegisterBenchmark("WriteOpenAIChatRequest/8KB", BM_WriteOpenAIChatRequest, lo);
     benchmark::RegisterBenchmark("ParseAnthropicRequest/small", BM_ParseAnthropicRequest, sa);
     benchmark::RegisterBenchmark("ParseAnthropicRequest/8KB", BM_ParseAnthropicRequest, la);
-    benchmark::RegisterBenchmark("WriteAnthropicRequest/small", BM_WriteAnthropicRequest, sa, false);
+    benchmark::RegisterBenchmark("WriteAnthropicRequest/small", BM_WriteAnthropicRequest, sa,
+                                 false);
     benchmark::RegisterBenchmark("WriteAnthropicRequest/8KB", BM_WriteAnthropicRequest, la, false);
-    benchmark::RegisterBenchmark("WriteAnthropicRequest/8KB_from_openai", BM_WriteAnthropicRequest, lo, true);
+    benchmark::RegisterBenchmark("WriteAnthropicRequest/8KB_from_openai", BM_WriteAnthropicRequest,
+                                 lo, true);
     benchmark::RegisterBenchmark("WriteOpenAIChatResponse", BM_WriteOpenAIChatResponse)
-        ->Arg(64)->Arg(2048);
+        ->Arg(64)
+        ->Arg(2048);
     benchmark::RegisterBenchmark("ParseOpenAIChatResponse", BM_ParseOpenAIChatResponse)
-        ->Arg(64)->Arg(2048);
+        ->Arg(64)
+        ->Arg(2048);
     benchmark::RegisterBenchmark("AppendOpenAIChunkSse/include_usage", BM_AppendOpenAIChunkSse)
-        ->Arg(0)->Arg(1);
+        ->Arg(0)
+        ->Arg(1);
     benchmark::RegisterBenchmark("SseParserFeed/read_bytes", BM_SseParserFeed)
-        ->Arg(64)->Arg(1460)->Arg(16384);
+        ->Arg(64)
+        ->Arg(1460)
+        ->Arg(16384);
     benchmark::RegisterBenchmark("StreamRelayOpenAI", BM_StreamRelayOpenAI);
     return 0;
 }
