@@ -38,9 +38,9 @@ Gateway::Gateway(Config config)
 }
 
 Result<Gateway::Target> Gateway::resolve(std::string_view model) const {
-    for (size_t i = 0; i < config_.models.size(); ++i) {
-        if (config_.models[i].name == model)
-            return Target{&config_.models[i], providers_[i].get(), i};
+    if (const ModelConfig* m = config_.find_model(model)) {
+        const auto index = static_cast<size_t>(m - config_.models.data());
+        return Target{m, providers_[index].get(), index};
     }
     std::string names;
     for (const auto& m : config_.models)

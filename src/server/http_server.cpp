@@ -6,7 +6,6 @@
 #include <sys/socket.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -56,8 +55,7 @@ struct HttpServer::Impl {
     std::atomic<int64_t> connections{0};
     std::atomic<bool> stopped{false};
     size_t next_worker = 0;
-    std::mutex mu;
-    std::condition_variable cv;
+    std::mutex mu;  // guards `joined`
     bool joined = false;
 
     awaitable<void> accept_loop();

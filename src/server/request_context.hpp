@@ -53,7 +53,6 @@ private:
     std::vector<std::pair<std::string, std::string>> headers_;
     int status_ = 0;
     bool started_ = false;
-    bool streaming_ = false;
     bool failed_ = false;
 };
 

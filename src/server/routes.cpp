@@ -97,7 +97,6 @@ awaitable<bool> ResponseWriter::send(http::status status, std::string_view conte
 awaitable<bool> ResponseWriter::begin_stream(std::string_view content_type) {
     status_ = 200;
     started_ = true;
-    streaming_ = true;
     http::response<http::empty_body> res{http::status::ok, version_};
     stamp(res, version_, keep_alive_ && version_ >= 11);
     res.set(http::field::content_type, content_type);

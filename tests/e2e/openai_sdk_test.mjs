@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import OpenAI, {
   APIError, APIUserAbortError, BadRequestError, InternalServerError, NotFoundError, RateLimitError,
 } from 'openai';
-import { startMock, startGateway } from '../integration/harness.mjs';
+import { startMock, startGateway, stopStack } from '../integration/harness.mjs';
 
 let mock;
 let gw;
@@ -20,14 +20,7 @@ before(async () => {
   client = new OpenAI({ baseURL: `${gw.base}/v1`, apiKey: 'anything', maxRetries: 0, timeout: 20000 });
 });
 
-after(async () => {
-  // A gateway that died mid-run fails every later test with a connection error: show why.
-  if (gw && (gw.proc.exitCode !== null || gw.proc.signalCode !== null)) {
-    console.error(`switchyard exited during the tests (${gw.proc.exitCode ?? gw.proc.signalCode}):\n${gw.proc.output()}`);
-  }
-  await gw?.stop();
-  await mock?.stop();
-});
+after(() => stopStack(gw, mock));
 
 const user = (text) => [{ role: 'user', content: text }];
 const words = (text) => text.split(/\s+/).filter(Boolean).length;

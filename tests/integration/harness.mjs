@@ -124,6 +124,16 @@ export async function startGateway(mockPort, extra = {}) {
   };
 }
 
+// Stops the gateway and the mock. A gateway that died mid-run fails every later test with a
+// connection error, so its output is printed to show why.
+export async function stopStack(gw, mock) {
+  if (gw && (gw.proc.exitCode !== null || gw.proc.signalCode !== null)) {
+    console.error(`switchyard exited during the tests (${gw.proc.exitCode ?? gw.proc.signalCode}):\n${gw.proc.output()}`);
+  }
+  await gw?.stop();
+  await mock?.stop();
+}
+
 export async function postJson(url, body, headers = {}) {
   const res = await fetch(url, {
     method: 'POST',
