@@ -46,14 +46,28 @@ if [ "${#missing[@]}" -gt 0 ]; then
   done
 fi
 
-# Pinned npm packages (official SDK clients for the end-to-end tests).
-E2E="$ROOT/tests/e2e"
-if [ -f "$E2E/package.json" ]; then
-  stamp="$E2E/node_modules/.switchyard-stamp"
-  want="$(sha256sum "$E2E/package.json" | cut -d' ' -f1)"
+# Pinned npm packages, installed where their package.json is, only when it changed:
+# tests/e2e (official SDK clients) and tools/vocab (tokenizer data and reference tokenizers).
+npm_install() {
+  local dir="$1" stamp want
+  [ -f "$dir/package.json" ] || return 0
+  stamp="$dir/node_modules/.switchyard-stamp"
+  want="$(cat "$dir/package.json" "$dir/package-lock.json" 2>/dev/null | sha256sum | cut -d' ' -f1)"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    echo "bootstrap: installing pinned npm packages in tests/e2e"
-    (cd "$E2E" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+    echo "bootstrap: installing pinned npm packages in ${dir#"$ROOT"/}"
+    (cd "$dir" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
     echo "$want" > "$stamp"
   fi
+}
+npm_install "$ROOT/tests/e2e"
+npm_install "$ROOT/tools/vocab"
+
+# Tokenizer vocabularies: converted once from the npm packages into data/vocab/*.syvocab
+# (memory-mapped by the library). Redone only when the packages or the converters change.
+VOCAB_OUT="$ROOT/data/vocab"
+vocab_want="$(cat "$ROOT/tools/vocab/package-lock.json" "$ROOT"/tools/vocab/*.mjs | sha256sum | cut -d' ' -f1)"
+if [ ! -f "$VOCAB_OUT/.switchyard-stamp" ] || [ "$(cat "$VOCAB_OUT/.switchyard-stamp")" != "$vocab_want" ]; then
+  echo "bootstrap: converting tokenizer vocabularies into data/vocab"
+  node "$ROOT/tools/vocab/convert.mjs" "$VOCAB_OUT" >/dev/null
+  echo "$vocab_want" > "$VOCAB_OUT/.switchyard-stamp"
 fi
