@@ -1,10 +1,11 @@
-// The `switchyard` command: serve, version, config check.
+// The `switchyard` command: serve, version, config check|default, keys, usage, tokens.
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <iostream>
 
+#include "commands.hpp"
 #include "switchyard/config/config.hpp"
 #include "switchyard/server/http_server.hpp"
 
@@ -58,7 +59,15 @@ int main(int argc, char** argv) {
     check->add_option("file", check_path, "Config file")->required();
     auto* show_default = config->add_subcommand("default", "Print the built-in default config");
 
+    std::vector<std::pair<CLI::App*, switchyard::cli::Action>> actions;
+    switchyard::cli::add_accounting_commands(app, actions);
+    switchyard::cli::add_token_commands(app, actions);
+
     CLI11_PARSE(app, argc, argv);
+
+    for (auto& [cmd, action] : actions) {
+        if (cmd->parsed()) return action();
+    }
 
     if (version->parsed()) {
         std::cout << "switchyard " << kVersion << "\n";
@@ -87,6 +96,12 @@ int main(int argc, char** argv) {
             return 2;
         }
         if (!host.empty()) cfg.server.host = host;
+        if (cfg.auth.open_access && !switchyard::is_loopback_host(cfg.server.host)) {
+            std::cerr << "invalid config: auth.open_access (no API keys) is for local "
+                         "development only and needs a loopback server.host, not '"
+                      << cfg.server.host << "'\n";
+            return 2;
+        }
         if (port >= 0) cfg.server.port = static_cast<uint16_t>(port);
         if (threads >= 0) cfg.server.threads = threads;
         setup_logging(cfg.logging);

@@ -99,6 +99,10 @@ ConfigError::ConfigError(const std::string& file, int line, const std::string& k
       line_(line),
       key_(key) {}
 
+bool is_loopback_host(std::string_view host) {
+    return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
 namespace {
 
 // Walks the YAML tree, checking keys and types and remembering the file name.
@@ -282,12 +286,87 @@ public:
         }
     }
 
+    void load_auth(const YAML::Node& n, AuthConfig& a) const {
+        check_keys(n, "auth", {"open_access", "admin_key_env", "refresh_interval_ms"});
+        if (n["open_access"]) a.open_access = boolean(n["open_access"], "auth.open_access");
+        if (n["admin_key_env"]) {
+            a.admin_key_env = str(n["admin_key_env"], "auth.admin_key_env");
+            const char* v =
+                a.admin_key_env.empty() ? nullptr : std::getenv(a.admin_key_env.c_str());
+            if (v != nullptr) a.admin_key = v;
+            if (!a.admin_key.empty() && a.admin_key.size() < 16) {
+                fail(n["admin_key_env"], "auth.admin_key_env",
+                     fmt::format("the admin key in ${} is shorter than 16 characters",
+                                 a.admin_key_env));
+            }
+        }
+        if (n["refresh_interval_ms"]) {
+            a.refresh_interval_ms =
+                integer(n["refresh_interval_ms"], "auth.refresh_interval_ms", 0, 3'600'000);
+        }
+    }
+
+    void load_storage(const YAML::Node& n, StorageConfig& s) const {
+        check_keys(n, "storage", {"sqlite_path"});
+        if (n["sqlite_path"]) s.sqlite_path = str(n["sqlite_path"], "storage.sqlite_path");
+        if (s.sqlite_path.empty())
+            fail(n["sqlite_path"], "storage.sqlite_path", "must not be empty");
+    }
+
+    void load_ledger(const YAML::Node& n, LedgerConfig& l) const {
+        check_keys(n, "ledger", {"flush_interval_ms", "batch_rows", "max_pending_rows"});
+        if (n["flush_interval_ms"]) {
+            l.flush_interval_ms =
+                integer(n["flush_interval_ms"], "ledger.flush_interval_ms", 1, 3'600'000);
+        }
+        if (n["batch_rows"])
+            l.batch_rows = integer(n["batch_rows"], "ledger.batch_rows", 1, 1'000'000);
+        if (n["max_pending_rows"]) {
+            l.max_pending_rows =
+                integer(n["max_pending_rows"], "ledger.max_pending_rows", 1, 100'000'000);
+        }
+    }
+
+    void load_budgets(const YAML::Node& n, BudgetsConfig& b) const {
+        check_keys(n, "budgets",
+                   {"global", "alert_thresholds", "webhook_url", "default_max_tokens"});
+        if (const auto g = n["global"]) {
+            check_keys(g, "budgets.global", {"usd", "period"});
+            if (g["usd"]) b.global_usd = number(g["usd"], "budgets.global.usd", 0);
+            if (g["period"]) {
+                b.global_period = str(g["period"], "budgets.global.period");
+                if (b.global_period != "day" && b.global_period != "month") {
+                    fail(g["period"], "budgets.global.period", "must be day or month");
+                }
+            }
+        }
+        if (const auto t = n["alert_thresholds"]) {
+            if (!t.IsSequence()) fail(t, "budgets.alert_thresholds", "must be a list of fractions");
+            b.alert_thresholds.clear();
+            for (const auto& v : t) {
+                const double f = number(v, "budgets.alert_thresholds", 0);
+                if (f <= 0 || f > 10) fail(v, "budgets.alert_thresholds", "must be in (0, 10]");
+                b.alert_thresholds.push_back(f);
+            }
+        }
+        if (n["webhook_url"]) {
+            b.webhook_url = str(n["webhook_url"], "budgets.webhook_url");
+            if (!b.webhook_url.empty() && !Url::parse(b.webhook_url)) {
+                fail(n["webhook_url"], "budgets.webhook_url", "must be an http:// or https:// URL");
+            }
+        }
+        if (n["default_max_tokens"]) {
+            b.default_max_tokens =
+                integer(n["default_max_tokens"], "budgets.default_max_tokens", 1, int64_t{1} << 32);
+        }
+    }
+
     ModelConfig load_model(const YAML::Node& n, size_t index) const {
         const std::string path = fmt::format("models[{}]", index);
         check_keys(n, path,
                    {"name", "provider", "upstream_model", "base_url", "api_key_env",
                     "context_window", "max_output_tokens", "default_max_tokens", "capabilities",
-                    "price_per_1m", "local", "headers"});
+                    "price_per_1m", "local", "headers", "tokenizer"});
         ModelConfig m;
         if (!n["name"]) fail(n, path + ".name", "is required");
         m.name = str(n["name"], path + ".name");
@@ -359,6 +438,15 @@ public:
             }
         }
         if (n["local"]) m.local = boolean(n["local"], path + ".local");
+        if (n["tokenizer"]) {
+            m.tokenizer = str(n["tokenizer"], path + ".tokenizer");
+            static const std::set<std::string> kVocabs = {"cl100k_base", "o200k_base", "claude",
+                                                          "llama3",      "llama2",     "mistral"};
+            if (!kVocabs.count(m.tokenizer)) {
+                fail(n["tokenizer"], path + ".tokenizer",
+                     "must be cl100k_base, o200k_base, claude, llama3, llama2 or mistral");
+            }
+        }
         if (const auto headers = n["headers"]) {
             if (!headers.IsMap()) fail(headers, path + ".headers", "must be a mapping");
             for (const auto& kv : headers) {
@@ -373,8 +461,25 @@ public:
         Config c;
         c.source = file_;
         if (root.IsNull()) fail(root, "(root)", "config is empty");
-        check_keys(root, "", {"server", "upstream", "logging", "models"});
+        check_keys(root, "",
+                   {"server", "upstream", "logging", "auth", "storage", "ledger", "budgets",
+                    "tokens", "models"});
         if (root["server"]) load_server(root["server"], c.server);
+        if (root["auth"]) load_auth(root["auth"], c.auth);
+        if (root["storage"]) load_storage(root["storage"], c.storage);
+        if (root["ledger"]) load_ledger(root["ledger"], c.ledger);
+        if (root["budgets"]) load_budgets(root["budgets"], c.budgets);
+        if (const auto t = root["tokens"]) {
+            check_keys(t, "tokens", {"vocab_dir"});
+            if (t["vocab_dir"]) c.tokens.vocab_dir = str(t["vocab_dir"], "tokens.vocab_dir");
+        }
+        if (c.auth.open_access && !is_loopback_host(c.server.host)) {
+            fail(root["auth"]["open_access"], "auth.open_access",
+                 fmt::format("open access (no API keys) is for local development only, but "
+                             "server.host is '{}', not a loopback address; create keys with "
+                             "`switchyard keys create` and set open_access: false",
+                             c.server.host));
+        }
         if (root["upstream"]) load_upstream(root["upstream"], c.upstream);
         if (root["logging"]) load_logging(root["logging"], c.logging);
         const auto models = root["models"];

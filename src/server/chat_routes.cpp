@@ -5,6 +5,7 @@
 
 #include <ctime>
 
+#include "accounting.hpp"
 #include "request_context.hpp"
 #include "switchyard/core/anthropic_codec.hpp"
 #include "switchyard/core/openai_codec.hpp"
@@ -34,6 +35,20 @@ bool is_empty(const ChatChunk& c) {
            c.finish_reason == FinishReason::kNone && c.logprobs_json.empty() && !c.usage;
 }
 
+// A key may be limited to some models.
+Result<Ok> check_model_allowed(RequestContext& ctx, const ModelConfig& model) {
+    if (!ctx.key || ctx.key->key.allows_model(model.name)) return Ok{};
+    ctx.gateway.metrics().count_event(ctx.worker_index, "switchyard_auth_failures_total",
+                                      {{"reason", "model_not_allowed"}});
+    Error e;
+    e.kind = ErrorKind::kPermission;
+    e.code = "model_not_allowed";
+    e.param = "model";
+    e.message =
+        fmt::format("The API key '{}' may not use the model '{}'.", ctx.key->key.name, model.name);
+    return e;
+}
+
 // Counts a failed upstream call in the metrics.
 void note_upstream_failure(RequestContext& ctx, const Error& error) {
     ctx.gateway.metrics().record_upstream_error(ctx.worker_index, ctx.model, ctx.provider,
@@ -47,7 +62,18 @@ awaitable<void> fail_call(RequestContext& ctx, const Error& error, ErrorStyle st
     co_await send_error(ctx, error, style);
 }
 
-awaitable<void> stream_openai(RequestContext& ctx, const ChatRequest& req, ChatStream& stream) {
+// What a chunk adds to the answer's text, for counting when the provider reports no usage.
+void note_output(RequestAccount& acct, const ChatChunk& chunk) {
+    acct.on_output_text(chunk.content);
+    for (const auto& t : chunk.tool_calls) {
+        acct.on_output_text(t.name);
+        acct.on_output_text(t.arguments);
+    }
+    if (chunk.usage) acct.on_usage(*chunk.usage);
+}
+
+awaitable<void> stream_openai(RequestContext& ctx, const ChatRequest& req, ChatStream& stream,
+                              RequestAccount& acct) {
     StreamMeta meta{"chatcmpl-" + ctx.id, now_unix(), req.model, {}, 0};
     // The first upstream event is read before the response head is sent: a failure up to
     // there is still a plain HTTP error (and, later, a transparent failover point).
@@ -68,6 +94,7 @@ awaitable<void> stream_openai(RequestContext& ctx, const ChatRequest& req, ChatS
         if (!next) {
             if (ctx.cancel.cancelled()) break;
             note_upstream_failure(ctx, next.error());
+            acct.set_partial();
             spdlog::warn("request {}: stream from model {} failed: {}", ctx.id, ctx.model,
                          next.error().message);
             append_openai_error_sse(buf, next.error());
@@ -93,6 +120,7 @@ awaitable<void> stream_openai(RequestContext& ctx, const ChatRequest& req, ChatS
             break;
         }
         ChatChunk& chunk = **next;
+        note_output(acct, chunk);
         if (meta.system_fingerprint.empty())
             meta.system_fingerprint = stream.meta().system_fingerprint;
         if (chunk.usage) {
@@ -115,6 +143,7 @@ awaitable<void> stream_openai(RequestContext& ctx, const ChatRequest& req, ChatS
         if (!buf.empty()) delivered = co_await ctx.response.write_chunk(buf);
         if (!delivered) {
             ctx.cancel.cancel();  // the client went away: abort the upstream call
+            acct.set_partial();
             break;
         }
         next = co_await stream.next();
@@ -122,7 +151,8 @@ awaitable<void> stream_openai(RequestContext& ctx, const ChatRequest& req, ChatS
     ctx.gateway.metrics().record_stream_chunks(ctx.worker_index, ctx.model, n_chunks);
 }
 
-awaitable<void> stream_anthropic(RequestContext& ctx, const ChatRequest& req, ChatStream& stream) {
+awaitable<void> stream_anthropic(RequestContext& ctx, const ChatRequest& req, ChatStream& stream,
+                                 RequestAccount& acct) {
     StreamMeta meta{"msg_" + ctx.id, now_unix(), req.model, {}, 0};
     // Read the upstream's first event before answering, so message_start can carry the
     // prompt tokens when the upstream reports them up front (Anthropic does).
@@ -144,6 +174,7 @@ awaitable<void> stream_anthropic(RequestContext& ctx, const ChatRequest& req, Ch
         if (!next) {
             if (ctx.cancel.cancelled()) break;
             note_upstream_failure(ctx, next.error());
+            acct.set_partial();
             spdlog::warn("request {}: stream from model {} failed: {}", ctx.id, ctx.model,
                          next.error().message);
             encoder.fail(next.error(), buf);
@@ -158,12 +189,14 @@ awaitable<void> stream_anthropic(RequestContext& ctx, const ChatRequest& req, Ch
             if (written) co_await ctx.response.end_stream();
             break;
         }
+        note_output(acct, **next);
         encoder.on_chunk(**next, buf);
         ++n_chunks;
         bool delivered = true;
         if (!buf.empty()) delivered = co_await ctx.response.write_chunk(buf);
         if (!delivered) {
             ctx.cancel.cancel();  // the client went away: abort the upstream call
+            acct.set_partial();
             break;
         }
         buf.clear();
@@ -181,6 +214,15 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
     const ModelConfig& model = *target->model;
     ctx.model = model.name;
     ctx.provider = model.provider_name;
+    if (auto allowed = check_model_allowed(ctx, model); !allowed) {
+        co_await send_error(ctx, allowed.error(), style);
+        co_return;
+    }
+    RequestAccount acct(ctx, *target);
+    if (auto admitted = acct.admit_chat(req); !admitted) {
+        co_await send_error(ctx, admitted.error(), style);
+        co_return;
+    }
     ctx.response.set_header("x-switchyard-model", model.name);
     ctx.response.set_header("x-switchyard-provider", model.provider_name);
     CallContext call{ctx.http, &ctx.cancel, ctx.gateway.timeouts(), ctx.id};
@@ -191,6 +233,15 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
         if (!response) {
             co_await fail_call(ctx, response.error(), style);
             co_return;
+        }
+        if (response->usage) {
+            acct.on_usage(*response->usage);
+        } else {
+            acct.on_output_text(response->message.joined_text());
+            for (const auto& t : response->message.tool_calls) {
+                acct.on_output_text(t.name);
+                acct.on_output_text(t.arguments);
+            }
         }
         response->id = (style == ErrorStyle::kOpenAI ? "chatcmpl-" : "msg_") + ctx.id;
         response->created = now_unix();
@@ -210,10 +261,11 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
         co_await fail_call(ctx, stream.error(), style);
         co_return;
     }
+    acct.set_streamed();
     if (style == ErrorStyle::kOpenAI) {
-        co_await stream_openai(ctx, req, **stream);
+        co_await stream_openai(ctx, req, **stream, acct);
     } else {
-        co_await stream_anthropic(ctx, req, **stream);
+        co_await stream_anthropic(ctx, req, **stream, acct);
     }
 }
 
@@ -254,6 +306,15 @@ awaitable<void> handle_embeddings(RequestContext& ctx) {
     const ModelConfig& model = *target->model;
     ctx.model = model.name;
     ctx.provider = model.provider_name;
+    if (auto allowed = check_model_allowed(ctx, model); !allowed) {
+        co_await send_error(ctx, allowed.error(), ErrorStyle::kOpenAI);
+        co_return;
+    }
+    RequestAccount acct(ctx, *target);
+    if (auto admitted = acct.admit_embeddings(*req); !admitted) {
+        co_await send_error(ctx, admitted.error(), ErrorStyle::kOpenAI);
+        co_return;
+    }
     ctx.response.set_header("x-switchyard-model", model.name);
     CallContext call{ctx.http, &ctx.cancel, ctx.gateway.timeouts(), ctx.id};
     InFlight in_flight(ctx.gateway.metrics(), target->index);
@@ -262,6 +323,7 @@ awaitable<void> handle_embeddings(RequestContext& ctx) {
         co_await fail_call(ctx, response.error(), ErrorStyle::kOpenAI);
         co_return;
     }
+    acct.on_usage(response->usage);
     response->model = model.name;
     co_await ctx.response.send(http::status::ok, "application/json",
                                write_openai_embedding_response(*response));

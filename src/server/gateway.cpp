@@ -4,7 +4,11 @@
 #include <fmt/format.h>
 
 #include <ctime>
+#include <stdexcept>
 #include <thread>
+
+#include "switchyard/storage/sqlite.hpp"
+#include "switchyard/tokens/vocab_file.hpp"
 
 namespace switchyard {
 namespace {
@@ -24,17 +28,109 @@ int resolved_thread_count(const ServerConfig& server) {
     return n == 0 ? 1 : static_cast<int>(n);
 }
 
-Gateway::Gateway(Config config)
+static int64_t system_now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+Gateway::Gateway(Config config, Clock clock)
     : config_(std::move(config)),
+      clock_(clock ? std::move(clock) : Clock(system_now_ms)),
+      tokenizers_(config_.tokens.vocab_dir.empty() ? tokens::default_vocab_dir()
+                                                   : config_.tokens.vocab_dir),
       metrics_(resolved_thread_count(config_.server), model_labels(config_)) {
     for (const auto& m : config_.models)
         providers_.push_back(make_provider(m));
+    // Every vocabulary the catalog needs is loaded now, so a missing data file stops the
+    // start-up with the fix in the message instead of failing requests later.
+    for (const auto& m : config_.models) {
+        ModelTokens t;
+        t.vocabulary =
+            m.tokenizer.empty() ? tokens::vocabulary_for_model(m.upstream_model) : m.tokenizer;
+        auto loaded = tokenizers_.get(t.vocabulary);
+        if (auto* error = std::get_if<std::string>(&loaded)) {
+            throw std::runtime_error(fmt::format("model {}: {}", m.name, *error));
+        }
+        t.tokenizer = std::get<0>(loaded);
+        t.family = tokens::chat_family_for_vocabulary(t.vocabulary);
+        model_tokens_.push_back(t);
+    }
+    tokens::LedgerOptions lo;
+    lo.path = config_.storage.sqlite_path;
+    lo.flush_interval_ms = config_.ledger.flush_interval_ms;
+    lo.batch_rows = static_cast<size_t>(config_.ledger.batch_rows);
+    lo.max_pending_rows = static_cast<size_t>(config_.ledger.max_pending_rows);
+    ledger_ = std::make_unique<tokens::UsageLedger>(std::move(lo));
+    KeyRingOptions ko;
+    ko.db_path = config_.storage.sqlite_path;
+    ko.refresh_interval_ms = config_.auth.refresh_interval_ms;
+    ko.alert_thresholds = config_.budgets.alert_thresholds;
+    ko.admin_secret = config_.auth.admin_key;
+    keys_ = std::make_unique<KeyRing>(std::move(ko), clock_);
+    if (config_.budgets.global_usd > 0) {
+        const auto period = tokens::parse_budget_period(config_.budgets.global_period)
+                                .value_or(tokens::BudgetPeriod::kMonth);
+        global_budget_ = std::make_unique<tokens::Budget>(
+            "the gateway's global budget", tokens::to_nusd(config_.budgets.global_usd), period,
+            config_.budgets.alert_thresholds);
+        storage::SqliteDb db(config_.storage.sqlite_path);
+        const int64_t now = clock_();
+        global_budget_->add_spent(
+            tokens::total_spend_since(db, tokens::period_start_ms(period, now)), now);
+    }
+    metrics_.add_gauge_source([this](std::string& out) { render_accounting_gauges(out); });
     const auto& u = config_.upstream;
     timeouts_.connect = std::chrono::milliseconds(u.connect_timeout_ms);
     timeouts_.first_byte = std::chrono::milliseconds(u.first_byte_timeout_ms);
     timeouts_.between_chunks = std::chrono::milliseconds(u.between_chunks_timeout_ms);
     timeouts_.total = std::chrono::milliseconds(u.total_timeout_ms);
     started_unix_ = static_cast<int64_t>(std::time(nullptr));
+}
+
+void Gateway::render_accounting_gauges(std::string& out) {
+    const int64_t now = clock_();
+    std::string spent, limit, ratio;
+    auto add = [&](tokens::Budget& b, std::string_view name) {
+        const auto snap = b.snapshot(now);
+        const auto labels =
+            Metrics::label_set({{"budget", name}, {"period", to_string(b.period())}});
+        spent += fmt::format("switchyard_budget_spent_usd{} {:.9f}\n", labels,
+                             tokens::to_usd(snap.spent_nusd));
+        limit += fmt::format("switchyard_budget_limit_usd{} {:.9f}\n", labels,
+                             tokens::to_usd(snap.limit_nusd));
+        ratio += fmt::format("switchyard_budget_used_ratio{} {:.6f}\n", labels,
+                             snap.limit_nusd > 0 ? static_cast<double>(snap.spent_nusd) /
+                                                       static_cast<double>(snap.limit_nusd)
+                                                 : 0.0);
+    };
+    if (global_budget_) add(*global_budget_, "global");
+    for (const auto& k : keys_->all()) {
+        if (k->budget) add(*k->budget, k->key.name);
+    }
+    out +=
+        "# HELP switchyard_budget_spent_usd Spend in the current budget period, USD.\n"
+        "# TYPE switchyard_budget_spent_usd gauge\n";
+    out += spent;
+    out +=
+        "# HELP switchyard_budget_limit_usd Budget limit per period, USD.\n"
+        "# TYPE switchyard_budget_limit_usd gauge\n";
+    out += limit;
+    out +=
+        "# HELP switchyard_budget_used_ratio Spend over limit in the current period.\n"
+        "# TYPE switchyard_budget_used_ratio gauge\n";
+    out += ratio;
+    const auto st = ledger_->stats();
+    out += fmt::format(
+        "# HELP switchyard_ledger_rows_total Usage ledger rows, by state.\n"
+        "# TYPE switchyard_ledger_rows_total counter\n"
+        "switchyard_ledger_rows_total{{state=\"recorded\"}} {}\n"
+        "switchyard_ledger_rows_total{{state=\"written\"}} {}\n"
+        "switchyard_ledger_rows_total{{state=\"dropped\"}} {}\n",
+        st.recorded, st.written, st.dropped);
+}
+
+Gateway::~Gateway() {
+    if (ledger_) ledger_->close();
 }
 
 Result<Gateway::Target> Gateway::resolve(std::string_view model) const {

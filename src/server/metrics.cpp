@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace switchyard {
 namespace {
 
@@ -39,6 +41,17 @@ void labels(std::string& out,
 thread_local std::string tl_key;
 
 }  // namespace
+
+const std::vector<Metrics::EventFamily> Metrics::kEventFamilies = {
+    {"switchyard_auth_failures_total",
+     "Requests refused for a missing, unknown or revoked API "
+     "key, or a key without the permission, by reason."},
+    {"switchyard_rate_limited_total", "Requests refused by a key's rate limit, by key and limit."},
+    {"switchyard_budget_rejections_total", "Requests refused because a budget would be exceeded."},
+    {"switchyard_budget_alerts_total", "Budget alert thresholds crossed, by budget and threshold."},
+    {"switchyard_context_rejections_total",
+     "Requests refused because prompt + max_tokens exceed the model's context window."},
+};
 
 Metrics::Metrics(int n_shards, std::vector<std::pair<std::string, std::string>> models)
     : models_(std::move(models)),
@@ -94,13 +107,56 @@ void Metrics::record_stream_chunks(int shard, std::string_view model, uint64_t n
     s.stream_chunks[tl_key] += n_chunks;
 }
 
+void Metrics::record_usage(int shard, std::string_view model, std::string_view provider,
+                           int64_t input_tokens, int64_t output_tokens, int64_t cost_nusd) {
+    auto& s = *shards_[static_cast<size_t>(shard) % shards_.size()];
+    std::lock_guard lock(s.mu);
+    labels(tl_key, {{"model", model}, {"provider", provider}, {"type", "input"}});
+    s.tokens[tl_key] += static_cast<uint64_t>(std::max<int64_t>(input_tokens, 0));
+    labels(tl_key, {{"model", model}, {"provider", provider}, {"type", "output"}});
+    s.tokens[tl_key] += static_cast<uint64_t>(std::max<int64_t>(output_tokens, 0));
+    labels(tl_key, {{"model", model}, {"provider", provider}});
+    s.cost_nusd[tl_key] += cost_nusd;
+}
+
+void Metrics::count_event(int shard, std::string_view family,
+                          std::initializer_list<std::pair<std::string_view, std::string_view>> kv,
+                          uint64_t n) {
+    auto& s = *shards_[static_cast<size_t>(shard) % shards_.size()];
+    std::lock_guard lock(s.mu);
+    labels(tl_key, kv);
+    tl_key.insert(0, family);
+    s.events[tl_key] += n;
+}
+
+std::string Metrics::label_set(
+    std::initializer_list<std::pair<std::string_view, std::string_view>> kv) {
+    std::string out;
+    labels(out, kv);
+    return out;
+}
+
+void Metrics::add_gauge_source(std::function<void(std::string&)> source) {
+    std::lock_guard lock(gauge_mu_);
+    gauge_sources_.push_back(std::move(source));
+}
+
 std::string Metrics::render() const {
     std::map<std::string, uint64_t, std::less<>> requests;
     std::map<std::string, Histogram, std::less<>> latency;
     std::map<std::string, uint64_t, std::less<>> upstream_errors;
     std::map<std::string, uint64_t, std::less<>> stream_chunks;
+    std::map<std::string, uint64_t, std::less<>> tokens;
+    std::map<std::string, int64_t, std::less<>> cost_nusd;
+    std::map<std::string, uint64_t, std::less<>> events;
     for (const auto& shard : shards_) {
         std::lock_guard lock(shard->mu);
+        for (const auto& [k, v] : shard->tokens)
+            tokens[k] += v;
+        for (const auto& [k, v] : shard->cost_nusd)
+            cost_nusd[k] += v;
+        for (const auto& [k, v] : shard->events)
+            events[k] += v;
         for (const auto& [k, v] : shard->requests)
             requests[k] += v;
         for (const auto& [k, v] : shard->upstream_errors)
@@ -169,6 +225,29 @@ std::string Metrics::render() const {
         out += fmt::format("switchyard_upstream_in_flight{} {}\n", key,
                            model_in_flight_[i].load(std::memory_order_relaxed));
     }
+    out.append(
+        "# HELP switchyard_tokens_total Tokens used, by model, provider and type "
+        "(input or output).\n# TYPE switchyard_tokens_total counter\n");
+    for (const auto& [k, v] : tokens)
+        out += fmt::format("switchyard_tokens_total{} {}\n", k, v);
+    out.append(
+        "# HELP switchyard_cost_usd_total Cost at list price, USD, by model and provider.\n"
+        "# TYPE switchyard_cost_usd_total counter\n");
+    for (const auto& [k, v] : cost_nusd)
+        out += fmt::format("switchyard_cost_usd_total{} {:.9f}\n", k, static_cast<double>(v) / 1e9);
+    for (const auto& family : kEventFamilies) {
+        out +=
+            fmt::format("# HELP {} {}\n# TYPE {} counter\n", family.name, family.help, family.name);
+        for (auto it = events.lower_bound(family.name);
+             it != events.end() && std::string_view(it->first).starts_with(family.name); ++it) {
+            if (it->first.size() > family.name.size() && it->first[family.name.size()] != '{')
+                continue;  // a longer family name sharing the prefix
+            out += fmt::format("{} {}\n", it->first, it->second);
+        }
+    }
+    std::lock_guard lock(gauge_mu_);
+    for (const auto& source : gauge_sources_)
+        source(out);
     return out;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -83,10 +84,20 @@ struct RequestContext {
     std::string model;
     std::string provider;
     bool draining = false;
+    // The caller's API key (null under open access), set by the auth stage in dispatch().
+    std::shared_ptr<KeyState> key;
 };
 
 // Sends `error` as a JSON error body with its status (and Retry-After when known).
 awaitable<void> send_error(RequestContext& ctx, const Error& error, ErrorStyle style);
+
+// The auth stage: resolves the presented API key into ctx.key. False (after answering 401)
+// when a key is required and missing, unknown or revoked.
+awaitable<bool> authenticate(RequestContext& ctx, ErrorStyle style);
+// True when the caller may use admin endpoints; otherwise answers 401/403 and returns false.
+awaitable<bool> require_admin(RequestContext& ctx);
+// GET /v1/usage and /v1/keys[/...].
+awaitable<void> handle_admin(RequestContext& ctx, std::string_view path);
 
 // Route handlers.
 awaitable<void> dispatch(RequestContext& ctx);

@@ -182,6 +182,19 @@ awaitable<void> dispatch(RequestContext& ctx) {
                                    to_openai_json(e));
     };
 
+    // The auth stage: every /v1 endpoint needs a gateway key (unless open access).
+    const bool needs_key =
+        target.starts_with("/v1/") || target == "/chat/completions" || target == "/embeddings";
+    if (needs_key) {
+        const ErrorStyle style =
+            target == "/v1/messages" ? ErrorStyle::kAnthropic : ErrorStyle::kOpenAI;
+        const bool authenticated = co_await authenticate(ctx, style);
+        if (!authenticated) co_return;
+    }
+    if (target == "/v1/usage" || target == "/v1/keys" || target.starts_with("/v1/keys/")) {
+        co_await handle_admin(ctx, target);
+        co_return;
+    }
     if (target == "/v1/chat/completions" || target == "/chat/completions") {
         if (method != http::verb::post) {
             co_await wrong_method("POST");
@@ -245,8 +258,9 @@ awaitable<void> dispatch(RequestContext& ctx) {
     e.code = "unknown_url";
     e.message = fmt::format(
         "Unknown request URL: {} {}. Endpoints: POST /v1/chat/completions, "
-        "POST /v1/messages, POST /v1/embeddings, GET /v1/models, "
-        "GET /healthz, GET /metrics",
+        "POST /v1/messages, POST /v1/embeddings, GET /v1/models, GET /v1/usage, "
+        "GET|POST /v1/keys, DELETE /v1/keys/{{id}}, GET /v1/keys/self, GET /healthz, "
+        "GET /metrics",
         std::string_view(req.method_string()), target);
     co_await send_error(ctx, e, ErrorStyle::kOpenAI);
 }

@@ -54,6 +54,9 @@ struct ModelConfig {
     ModelPrice price;
     bool local = false;
     std::vector<std::pair<std::string, std::string>> headers;  // extra upstream headers
+    // Vocabulary for counting (cl100k_base, o200k_base, claude, llama3, llama2, mistral);
+    // empty = chosen from upstream_model by name (see tokens/chat_tokens.hpp).
+    std::string tokenizer;
 
     bool has_capability(std::string_view cap) const;
 };
@@ -86,11 +89,50 @@ struct LoggingConfig {
     std::string format = "text";  // text or json
 };
 
+// Who may call the gateway.
+struct AuthConfig {
+    // No key needed. Refused unless server.host is a loopback address: local development only.
+    bool open_access = false;
+    std::string admin_key_env;           // env var holding the admin key; empty = no admin key
+    std::string admin_key;               // its value, read at load time (never logged)
+    int64_t refresh_interval_ms = 1000;  // how often the key table is re-read for changes
+};
+
+// The embedded store: usage ledger and API keys.
+struct StorageConfig {
+    std::string sqlite_path = "switchyard.db";
+};
+
+struct LedgerConfig {
+    int64_t flush_interval_ms = 200;
+    int64_t batch_rows = 256;
+    int64_t max_pending_rows = 100'000;
+};
+
+struct BudgetsConfig {
+    double global_usd = 0;  // 0 = no global budget
+    std::string global_period = "month";
+    std::vector<double> alert_thresholds = {0.5, 0.8, 1.0};
+    std::string webhook_url;  // POSTed a JSON alert when a threshold is crossed; empty = none
+    // Completion tokens assumed for the reservation when a request sets no max_tokens and
+    // its model no max_output_tokens.
+    int64_t default_max_tokens = 4096;
+};
+
+struct TokensConfig {
+    std::string vocab_dir;  // empty = $SWITCHYARD_VOCAB_DIR, else the build's data/vocab
+};
+
 struct Config {
     std::string source;  // file path, or "<embedded>"
     ServerConfig server;
     UpstreamConfig upstream;
     LoggingConfig logging;
+    AuthConfig auth;
+    StorageConfig storage;
+    LedgerConfig ledger;
+    BudgetsConfig budgets;
+    TokensConfig tokens;
     std::vector<ModelConfig> models;
 
     const ModelConfig* find_model(std::string_view name) const;
@@ -109,6 +151,9 @@ private:
     int line_;
     std::string key_;
 };
+
+// 127.0.0.0/8, ::1 or localhost.
+bool is_loopback_host(std::string_view host);
 
 // Loads and validates a YAML config. `${VAR}` and `${VAR:-default}` in string values are
 // replaced from the environment.

@@ -113,6 +113,7 @@ public:
                                                            CancelSignal* cancel);
 
     size_t idle_connections() const;
+    net::io_context& io_context() { return ioc_; }
 
     // Builds the TLS context every client on every thread shares: TLS 1.2+, system trust
     // store plus `ca_file`, peer verification unless `verify` is false.

@@ -8,6 +8,8 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -34,6 +36,19 @@ public:
     void record_upstream_error(int shard, std::string_view model, std::string_view provider,
                                std::string_view kind);
     void record_stream_chunks(int shard, std::string_view model, uint64_t n_chunks);
+    // Tokens and cost of one request (switchyard_tokens_total, switchyard_cost_usd_total).
+    void record_usage(int shard, std::string_view model, std::string_view provider,
+                      int64_t input_tokens, int64_t output_tokens, int64_t cost_nusd);
+    // Counter families without a dedicated method, e.g. switchyard_auth_failures_total
+    // {reason}. `family` must be one of kEventFamilies (its HELP text comes from there).
+    void count_event(int shard, std::string_view family,
+                     std::initializer_list<std::pair<std::string_view, std::string_view>> labels,
+                     uint64_t n = 1);
+    // `{k1="v1",k2="v2"}` with values escaped, for gauge sources.
+    static std::string label_set(
+        std::initializer_list<std::pair<std::string_view, std::string_view>> labels);
+    // Appends extra gauge families to every render() (budgets' live state, ledger queue).
+    void add_gauge_source(std::function<void(std::string&)> source);
     void add_in_flight(int delta) { in_flight_.fetch_add(delta, std::memory_order_relaxed); }
     void add_connections(int delta) { connections_.fetch_add(delta, std::memory_order_relaxed); }
     int64_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
@@ -43,6 +58,12 @@ public:
             model_in_flight_[model_index].fetch_add(delta, std::memory_order_relaxed);
         }
     }
+
+    struct EventFamily {
+        std::string_view name;
+        std::string_view help;
+    };
+    static const std::vector<EventFamily> kEventFamilies;
 
     // Prometheus text exposition format, version 0.0.4.
     std::string render() const;
@@ -60,6 +81,9 @@ private:
         std::map<std::string, Histogram, std::less<>> latency;
         std::map<std::string, uint64_t, std::less<>> upstream_errors;
         std::map<std::string, uint64_t, std::less<>> stream_chunks;
+        std::map<std::string, uint64_t, std::less<>> tokens;    // {model,provider,type}
+        std::map<std::string, int64_t, std::less<>> cost_nusd;  // {model,provider}
+        std::map<std::string, uint64_t, std::less<>> events;    // family + labels
     };
 
     std::vector<std::unique_ptr<Shard>> shards_;
@@ -68,6 +92,8 @@ private:
     std::vector<std::pair<std::string, std::string>> models_;
     std::unique_ptr<std::atomic<int64_t>[]> model_in_flight_storage_;
     std::span<std::atomic<int64_t>> model_in_flight_;
+    mutable std::mutex gauge_mu_;
+    std::vector<std::function<void(std::string&)>> gauge_sources_;  // guarded by gauge_mu_
 };
 
 }  // namespace switchyard

@@ -1,0 +1,62 @@
+// Private to the server: the accounting stage of one chat or embeddings request.
+// Before the upstream call, admit() counts the prompt, checks it and max_tokens against the
+// model's context window, takes the key's rate-limit allowance and reserves the key's and the
+// global budget from an estimate (prompt + max_tokens at list price). While the answer passes,
+// the handler reports the provider's usage or the text it streamed. finish() (or the
+// destructor) settles the budgets with the real cost, records the ledger row and the token
+// and cost metrics, and fires budget alerts.
+// Thread safety: one per request, on the request's worker thread.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "request_context.hpp"
+#include "switchyard/core/chat.hpp"
+#include "switchyard/tokens/budget.hpp"
+#include "switchyard/tokens/ledger.hpp"
+
+namespace switchyard {
+
+class RequestAccount {
+public:
+    RequestAccount(RequestContext& ctx, const Gateway::Target& target);
+    RequestAccount(const RequestAccount&) = delete;
+    RequestAccount& operator=(const RequestAccount&) = delete;
+    ~RequestAccount() { finish(); }
+
+    // Admission; on error nothing is held and the error is the answer.
+    Result<Ok> admit_chat(const ChatRequest& req);
+    Result<Ok> admit_embeddings(const EmbeddingRequest& req);
+
+    // What the answer used, as it passes.
+    void on_usage(const Usage& usage) { reported_ = usage; }
+    void on_output_text(std::string_view text) { output_text_.append(text); }
+    void set_streamed() { streamed_ = true; }
+    void set_partial() { partial_ = true; }
+    int64_t prompt_tokens() const { return prompt_tokens_; }
+
+    // Settles and records once; later calls do nothing.
+    void finish();
+
+private:
+    void post_alert(const tokens::Budget& budget, double threshold);
+
+    RequestContext& ctx_;
+    Gateway::Target target_;
+    int64_t start_ms_ = 0;
+    int64_t prompt_tokens_ = 0;
+    int64_t estimate_tokens_ = 0;  // prompt + completion allowance (rate limit)
+    int64_t estimate_nusd_ = 0;
+    bool admitted_ = false;
+    bool finished_ = false;
+    bool streamed_ = false;
+    bool partial_ = false;
+    std::optional<tokens::Budget::Reservation> key_reservation_;
+    std::optional<tokens::Budget::Reservation> global_reservation_;
+    std::optional<Usage> reported_;
+    std::string output_text_;
+};
+
+}  // namespace switchyard
