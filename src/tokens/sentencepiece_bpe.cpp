@@ -50,8 +50,6 @@ struct PairAfter {
 // Per-thread scratch, reused across calls on any SentencePiece tokenizer.
 struct Scratch {
     std::vector<uint32_t> segment;  // ids of the segment being collected
-    std::vector<uint32_t> ranks;    // scan: rank of pair (i, i+1)
-    std::vector<uint32_t> merged;   // scan: id that pair (i, i+1) merges into
     std::vector<Symbol> symbols;    // heap: linked list over the segment
     std::vector<PairEntry> heap;
 
@@ -60,8 +58,6 @@ struct Scratch {
             if (v.capacity() > kKeepScratch) std::remove_reference_t<decltype(v)>().swap(v);
         };
         trim_one(segment);
-        trim_one(ranks);
-        trim_one(merged);
         trim_one(symbols);
         trim_one(heap);
     }
@@ -134,8 +130,8 @@ private:
         for (;;) {
             const sentencepiece::MergeEntry& e = layout_.merges[slot];
             if (e.key == key) {
-                merged = e.merged;
-                return e.rank;
+                merged = e.value & 0xFFFF;
+                return e.value >> 16;
             }
             if (e.key == sentencepiece::kEmptyMergeKey) return kNone;
             slot = (slot + 1) & mask;
@@ -214,16 +210,16 @@ void SentencePieceBpe::flush(Scratch& s, Sink& sink) const {
     s.segment.clear();
 }
 
-// Repeatedly merges the lowest-ranked pair, leftmost first; O(n^2) but tiny n.
+// Repeatedly merges the lowest-ranked pair, leftmost first; O(n^2) but tiny n, all on the stack.
 void SentencePieceBpe::merge_by_scan(Scratch& s) const {
     auto& seg = s.segment;
     size_t n = seg.size();
-    s.ranks.resize(n);
-    s.merged.resize(n);
-    uint32_t* ranks = s.ranks.data();
-    uint32_t* merged = s.merged.data();
+    uint32_t ids[kScanMaxSymbols];
+    uint32_t ranks[kScanMaxSymbols];  // ranks[i]: pair (i, i+1)
+    uint32_t merged[kScanMaxSymbols];
+    std::copy(seg.begin(), seg.end(), ids);
     for (size_t i = 0; i + 1 < n; ++i)
-        ranks[i] = merge_rank(seg[i], seg[i + 1], merged[i]);
+        ranks[i] = merge_rank(ids[i], ids[i + 1], merged[i]);
     while (n > 1) {
         uint32_t best = kNone;
         size_t at = 0;
@@ -234,17 +230,18 @@ void SentencePieceBpe::merge_by_scan(Scratch& s) const {
             }
         }
         if (best == kNone) break;
-        seg[at] = merged[at];
+        ids[at] = merged[at];
         // Drop position at+1 (the right half of the merge).
-        const size_t tail = n - (at + 2);
-        std::memmove(&seg[at + 1], &seg[at + 2], tail * sizeof(uint32_t));
-        std::memmove(&ranks[at + 1], &ranks[at + 2], tail * sizeof(uint32_t));
-        std::memmove(&merged[at + 1], &merged[at + 2], tail * sizeof(uint32_t));
+        for (size_t i = at + 1; i + 1 < n; ++i) {
+            ids[i] = ids[i + 1];
+            ranks[i] = ranks[i + 1];
+            merged[i] = merged[i + 1];
+        }
         --n;
-        if (at + 1 < n) ranks[at] = merge_rank(seg[at], seg[at + 1], merged[at]);
-        if (at > 0) ranks[at - 1] = merge_rank(seg[at - 1], seg[at], merged[at - 1]);
+        if (at + 1 < n) ranks[at] = merge_rank(ids[at], ids[at + 1], merged[at]);
+        if (at > 0) ranks[at - 1] = merge_rank(ids[at - 1], ids[at], merged[at - 1]);
     }
-    seg.resize(n);
+    seg.assign(ids, ids + n);
 }
 
 // The reference's algorithm: a priority queue of adjacent pairs over a linked list, with

@@ -72,8 +72,8 @@ std::string check_layout(std::span<const std::byte> payload, Layout& out) {
     for (const MergeEntry& m : l.merges) {
         if (m.key == kEmptyMergeKey) continue;
         ++used;
-        if ((m.key >> 16) >= n || (m.key & 0xFFFF) >= n || m.merged >= n || m.rank == 0 ||
-            m.rank == UINT32_MAX) {
+        if ((m.key >> 16) >= n || (m.key & 0xFFFF) >= n || (m.value & 0xFFFF) >= n ||
+            (m.value >> 16) == 0xFFFF) {
             return "merge entry out of range";
         }
     }

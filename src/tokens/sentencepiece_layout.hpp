@@ -13,7 +13,7 @@
 namespace switchyard::tokens::sentencepiece {
 
 inline constexpr char kLayoutMagic[8] = {'S', 'Y', 'S', 'P', 'B', 'P', 'E', '1'};
-inline constexpr uint32_t kLayoutVersion = 1;
+inline constexpr uint32_t kLayoutVersion = 2;
 inline constexpr uint32_t kEmptyMergeKey = 0xFFFFFFFFu;
 inline constexpr uint16_t kNoPiece = 0xFFFF;
 inline constexpr uint32_t kMergeHashMultiplier = 0x9E3779B1u;
@@ -55,11 +55,10 @@ struct AstralPiece {
 };
 
 struct MergeEntry {
-    uint32_t key;  // left << 16 | right
-    uint32_t rank;
-    uint32_t merged;
+    uint32_t key;    // left << 16 | right
+    uint32_t value;  // rank << 16 | merged id; rank k stands for the reference's priority 2k+1
 };
-static_assert(sizeof(MergeEntry) == 12);
+static_assert(sizeof(MergeEntry) == 8);
 
 // Views into the mapped payload, valid as long as the mapping.
 struct Layout {

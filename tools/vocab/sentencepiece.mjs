@@ -19,9 +19,10 @@
 //   56  u64      offset of byte pieces: 256 x u32, id of <0xXX> for byte XX
 //   64  u64      offset of the BMP table: 65536 x u16, id of the one-code-point piece, 0xFFFF none
 //   72  u64      offset of astral pieces: count x {u32 code point, u32 id}, sorted by code point
-//   80  u64      offset of the merge table: capacity x {u32 key, u32 rank, u32 merged id};
+//   80  u64      offset of the merge table: capacity x {u32 key, u32 rank << 16 | merged id};
 //                key = left << 16 | right (0xFFFFFFFF = empty), slot = (key * 0x9E3779B1) >> (32 -
-//                log2 capacity), linear probing; rank = the reference's merge priority (2i+1)
+//                log2 capacity), linear probing; rank = k where the reference's merge priority
+//                is 2k+1 (same order; 8-byte entries keep the table at 1 MiB)
 //   88  u64      offset of piece offsets: (vocab size + 1) x u32 into the piece bytes
 //   96  u64      offset of piece kinds: vocab size x u8 (0 text, 1 byte, 2 control)
 //   104 u64      offset of piece bytes: what each piece decodes to (UTF-8 with "▁" kept; one raw
@@ -31,7 +32,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { VocabKind, writeVocabFile } from './vocab_file.mjs';
 
-const LAYOUT_VERSION = 1;
+const LAYOUT_VERSION = 2;
 const HEADER_BYTES = 128;
 const EMPTY_KEY = 0xffffffff;
 const SPACE_PIECE = '\u2581';
@@ -102,30 +103,32 @@ export function buildPayload(name, ref) {
     const left = idOf(a, 'merge left');
     const right = idOf(b, 'merge right');
     const merged = idOf(a + b, 'merge result');
-    if (!Number.isInteger(rank) || rank <= 0) throw new Error(`${name}: bad merge rank ${rank}`);
+    // The reference's priority is 2k+1 for the k-th merge; k must fit 16 bits.
+    if (!Number.isInteger(rank) || rank % 2 !== 1 || rank > 2 * 0xfffe + 1) {
+      throw new Error(`${name}: merge priority ${rank} is not 2k+1 with k < 65535`);
+    }
     if ([unkId, bosId, eosId].includes(left) || [unkId, bosId, eosId].includes(right)) {
       // BOS acting as a barrier is what makes encode(text) with BOS = [BOS] + encode(text).
       throw new Error(`${name}: merge ${JSON.stringify(key)} involves a control piece`);
     }
     if (bytePieceIds.has(left) || bytePieceIds.has(right)) flags &= ~FLAG_BYTES_NEVER_MERGE;
     if (!a.endsWith(SPACE_PIECE) && b.startsWith(SPACE_PIECE)) flags &= ~FLAG_NO_MERGE_BEFORE_SPACE;
-    merges.push([(left << 16) | right, rank, merged]);
+    merges.push([(left << 16) | right, (rank - 1) / 2, merged]);
   }
   let bits = 1;
   while ((1 << bits) < merges.length * 2) bits++;
   const capacity = 1 << bits;
-  const table = new Uint32Array(capacity * 3);
-  for (let i = 0; i < capacity; i++) table[i * 3] = EMPTY_KEY;
+  const table = new Uint32Array(capacity * 2);
+  for (let i = 0; i < capacity; i++) table[i * 2] = EMPTY_KEY;
   for (const [key, rank, merged] of merges) {
     const k = key >>> 0;
     let slot = mergeSlot(k, bits);
-    while (table[slot * 3] !== EMPTY_KEY) {
-      if (table[slot * 3] === k) throw new Error(`${name}: duplicate merge key ${k}`);
+    while (table[slot * 2] !== EMPTY_KEY) {
+      if (table[slot * 2] === k) throw new Error(`${name}: duplicate merge key ${k}`);
       slot = (slot + 1) & (capacity - 1);
     }
-    table[slot * 3] = k;
-    table[slot * 3 + 1] = rank;
-    table[slot * 3 + 2] = merged;
+    table[slot * 2] = k;
+    table[slot * 2 + 1] = ((rank << 16) | merged) >>> 0;
   }
 
   const kinds = new Uint8Array(n);
