@@ -5,6 +5,7 @@
 #include <cstring>
 #include <utility>
 
+#include "byte_level_cache.hpp"
 #include "byte_level_merge.hpp"
 #include "byte_level_pretokenize.hpp"
 #include "byte_level_unicode.hpp"
@@ -44,6 +45,17 @@ size_t utf16_length(std::string_view text) {
     return units;
 }
 
+constexpr size_t kKeepBufferBytes = 1 << 20;
+
+struct BufferRelease {
+    std::string& a;
+    std::string& b;
+    ~BufferRelease() {
+        if (a.capacity() > kKeepBufferBytes) std::string().swap(a);
+        if (b.capacity() > kKeepBufferBytes) std::string().swap(b);
+    }
+};
+
 class ByteLevelBpe final : public Tokenizer {
 public:
     ByteLevelBpe(VocabFile file, ByteLevelVocab vocab)
@@ -81,7 +93,10 @@ public:
 private:
     template <class Out>
     void run(std::string_view text, Out& out) const {
-        std::string replaced, normalized;
+        // Per-thread buffers: no allocation in the steady state (released when they grew past
+        // kKeepBufferBytes).
+        thread_local std::string replaced, normalized;
+        BufferRelease release{replaced, normalized};
         if (valid_utf8_prefix(text) != text.size()) {
             replaced = replace_invalid_utf8(text);
             text = replaced;
@@ -135,6 +150,7 @@ private:
     template <Pattern P, class Out>
     void encode_pieces(Input& input, std::string_view segment, Out& out) const {
         thread_local MergeScratch scratch;
+        PieceCache& cache = PieceCache::for_thread(this);
         PieceScanner scanner(segment, table_);
         const unsigned char* base = scanner.data();
         const unsigned char* end = base + scanner.size();
@@ -147,14 +163,36 @@ private:
                 out.push_back(vocab_.byte_id(*p));
                 continue;
             }
-            if (uint32_t id = vocab_.find_token(p, len, end); id != kNoToken) {
-                out.push_back(id);
-                continue;
-            }
+            // llama3's merge order depends on the input's UTF-16 length when a piece is more
+            // than about half of the input (byte_level_merge.hpp); such pieces skip the cache.
             size_t utf16 = kNoUtf16;
             if (P == Pattern::kLlama3 && 2 * len >= input.text.size()) {
                 if (input.utf16 == 0) input.utf16 = utf16_length(input.text);
                 utf16 = input.utf16;
+            }
+            bool js_replay = P == Pattern::kLlama3 && len >= 2 * utf16 + 2;
+            ByteLevelVocab::Key key = ByteLevelVocab::key(p, len, end);
+            if (len <= PieceCache::kMaxBytes && !js_replay) {
+                if (const auto* hit = cache.find(key.hash, p, len)) {
+                    for (size_t k = 0; k < hit->n_ids; ++k)
+                        out.push_back(hit->ids[k]);
+                    continue;
+                }
+            }
+            if (uint32_t id = vocab_.find_token(key, p, len); id != kNoToken) {
+                out.push_back(id);
+                cache.put(key.hash, p, len, &id, 1);
+                continue;
+            }
+            if (len <= kShortPiece && !js_replay) {
+                uint32_t ids[kShortPiece];
+                for (size_t k = 0; k < len; ++k)
+                    ids[k] = vocab_.byte_id(p[k]);
+                size_t m = merge_short(vocab_, ids, len);
+                for (size_t k = 0; k < m; ++k)
+                    out.push_back(ids[k]);
+                cache.put(key.hash, p, len, ids, m);
+                continue;
             }
             merge_piece(vocab_, p, len, utf16, scratch, out);
         }

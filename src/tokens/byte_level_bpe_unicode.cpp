@@ -257,7 +257,22 @@ utf8proc_int32_t newer_compat(utf8proc_int32_t cp, void*) {
 
 }  // namespace
 
-bool nfkc(std::string_view text, std::string& out) {
+namespace {
+
+// True if NFKC leaves the code point alone whatever follows it and whatever starter precedes
+// it: no decomposition, combining class 0, in no composition pair, not a conjoining jamo,
+// not a character utf8proc does not know but ICU decomposes. Conservative: false is safe.
+bool nfkc_inert(char32_t cp) {
+    if (cp >= 0x1100 && cp <= 0x11FF) return false;  // conjoining jamo compose algorithmically
+    if (newer_compat(static_cast<utf8proc_int32_t>(cp), nullptr) != static_cast<int32_t>(cp)) {
+        return false;
+    }
+    const utf8proc_property_t* p = utf8proc_get_property(static_cast<utf8proc_int32_t>(cp));
+    return p->decomp_seqindex == UINT16_MAX && p->combining_class == 0 &&
+           p->comb_index == UINT16_MAX;
+}
+
+bool nfkc_segment(std::string_view text, std::string& out) {
     utf8proc_uint8_t* mapped = nullptr;
     auto options =
         static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT);
@@ -265,9 +280,41 @@ bool nfkc(std::string_view text, std::string& out) {
                                              static_cast<utf8proc_ssize_t>(text.size()), &mapped,
                                              options, newer_compat, nullptr);
     if (n < 0) return false;
-    out.assign(reinterpret_cast<const char*>(mapped), static_cast<size_t>(n));
+    out.append(reinterpret_cast<const char*>(mapped), static_cast<size_t>(n));
     std::free(mapped);
     return true;
+}
+
+}  // namespace
+
+bool nfkc(std::string_view text, std::string& out) {
+    // ASCII is NFKC-stable and no composition takes an ASCII character second, so only runs of
+    // non-ASCII characters (with the ASCII character before them, which may be their starter)
+    // can change, and each can be normalised on its own.
+    const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+    size_t n = text.size(), i = 0, copied_to = 0;
+    bool changed = false;
+    while (i < n) {
+        if (p[i] < 0x80) {
+            ++i;
+            continue;
+        }
+        size_t start = i > 0 ? i - 1 : 0;
+        bool inert = true;
+        while (i < n && p[i] >= 0x80) {
+            char32_t cp;
+            i += decode_utf8(p + i, cp);
+            if (inert && !nfkc_inert(cp)) inert = false;
+        }
+        if (inert) continue;
+        if (!changed) out.clear();
+        out.append(text.substr(copied_to, start - copied_to));
+        if (!nfkc_segment(text.substr(start, i - start), out)) return false;
+        copied_to = i;
+        changed = true;
+    }
+    if (changed) out.append(text.substr(copied_to));
+    return changed;
 }
 
 }  // namespace switchyard::tokens::byte_level

@@ -82,7 +82,10 @@ std::string replace_invalid_utf8(std::string_view text);
 // utf8proc knows, plus the Unicode 16/17 compatibility singletons (outlined letters and digits,
 // U+A7F1). Known divergence: canonical compositions and combining classes of characters
 // assigned after Unicode 15.0 (20 composites in new scripts) are not applied. `text` must be
-// valid UTF-8. Returns false (and leaves `out` unspecified) only if utf8proc fails.
+// valid UTF-8. Returns true with the normalised text in `out` when normalisation changes (or
+// may change) the text; false when `text` is already NFKC (or utf8proc fails), `out` then
+// unspecified. ASCII text and text without decomposable or combining characters is checked
+// without calling utf8proc.
 bool nfkc(std::string_view text, std::string& out);
 
 }  // namespace switchyard::tokens::byte_level

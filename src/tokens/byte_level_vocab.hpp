@@ -70,21 +70,22 @@ public:
         return {token_bytes_ + token_offsets_[id], token_offsets_[id + 1] - token_offsets_[id]};
     }
 
-    // Id of the ordinary token whose bytes are exactly [p, p + n), or kNoToken. `end` bounds
-    // the readable memory after p (reads past p + n but before end are allowed).
-    uint32_t find_token(const unsigned char* p, size_t n, const unsigned char* end) const {
-        if (n > max_token_bytes_) return kNoToken;
-        uint64_t h = n * kHashK2;
+    // The hash of bytes [p, p + n) as the token hash uses it, with their first 8 bytes. `end`
+    // bounds the readable memory after p (reads past p + n but before end are allowed).
+    struct Key {
+        uint64_t hash;
         uint64_t first;
-        size_t i = 0;
+    };
+    static Key key(const unsigned char* p, size_t n, const unsigned char* end) {
+        uint64_t first;
         if (n >= 8 || end - p >= 8) {
             std::memcpy(&first, p, 8);
             if (n < 8) first &= (uint64_t{1} << (8 * n)) - 1;
         } else {
             first = load_partial(p, n);
         }
-        h = (h ^ first) * kHashK1;
-        for (i = 8; i < n; i += 8) {
+        uint64_t h = (n * kHashK2 ^ first) * kHashK1;
+        for (size_t i = 8; i < n; i += 8) {
             uint64_t w;
             if (n - i >= 8) {
                 std::memcpy(&w, p + i, 8);
@@ -94,16 +95,25 @@ public:
             h = (h ^ w) * kHashK1;
         }
         h ^= h >> 32;
-        h *= kHashK2;
-        for (uint64_t slot = h >> token_shift_;; slot = (slot + 1) & token_mask_) {
+        return {h * kHashK2, first};
+    }
+
+    // Id of the ordinary token whose bytes are exactly [p, p + n) (hashed to `k`), or kNoToken.
+    uint32_t find_token(const Key& k, const unsigned char* p, size_t n) const {
+        if (n > max_token_bytes_) return kNoToken;
+        for (uint64_t slot = k.hash >> token_shift_;; slot = (slot + 1) & token_mask_) {
             const TokenSlot& s = token_hash_[slot];
             if (s.length == 0) return kNoToken;
-            if (s.length == n && s.prefix == first &&
+            if (s.length == n && s.prefix == k.first &&
                 (n <= 8 ||
                  std::memcmp(p + 8, token_bytes_ + token_offsets_[s.id] + 8, n - 8) == 0)) {
                 return s.id;
             }
         }
+    }
+    uint32_t find_token(const unsigned char* p, size_t n, const unsigned char* end) const {
+        if (n > max_token_bytes_) return kNoToken;
+        return find_token(key(p, n, end), p, n);
     }
 
     // The merge of adjacent tokens (left, right), or nullptr if they never merge.
