@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -33,25 +34,16 @@ struct Symbol {
     uint32_t next;
 };
 
-struct PairEntry {
-    uint32_t rank;
-    uint32_t left;
-    uint32_t right;
-    uint32_t right_id;  // the right piece when queued; stale if it merged since
-};
-
-// Min-heap order on (rank, left): the reference's merge order inside a segment.
-struct PairAfter {
-    bool operator()(const PairEntry& a, const PairEntry& b) const {
-        return a.rank != b.rank ? a.rank > b.rank : a.left > b.left;
-    }
-};
+// A queued pair: rank << 32 | left position. Ordered as integers, that is (rank, position),
+// the reference's merge order inside a segment. Whether the pair is still there is checked
+// when it is popped (the pair now at `left` must have this rank: ranks identify merges).
+using PairKey = uint64_t;
 
 // Per-thread scratch, reused across calls on any SentencePiece tokenizer.
 struct Scratch {
     std::vector<uint32_t> segment;  // ids of the segment being collected
     std::vector<Symbol> symbols;    // heap: linked list over the segment
-    std::vector<PairEntry> heap;
+    std::vector<PairKey> heap;
 
     void trim() {
         auto trim_one = [](auto& v) {
@@ -245,7 +237,8 @@ void SentencePieceBpe::merge_by_scan(Scratch& s) const {
 }
 
 // The reference's algorithm: a priority queue of adjacent pairs over a linked list, with
-// stale entries skipped when popped.
+// stale entries skipped when popped. Every live pair has an entry with its (rank, position), so
+// the smallest entry that still matches its pair is the reference's next merge.
 void SentencePieceBpe::merge_by_heap(Scratch& s) const {
     const auto& seg = s.segment;
     const auto n = static_cast<uint32_t>(seg.size());
@@ -256,33 +249,37 @@ void SentencePieceBpe::merge_by_heap(Scratch& s) const {
     for (uint32_t i = 0; i < n; ++i) {
         sym[i] = {seg[i], i == 0 ? kNone : i - 1, i + 1 == n ? kNone : i + 1};
     }
-    uint32_t unused = 0;
-    auto push = [&](uint32_t left, uint32_t right) {
-        uint32_t rank = merge_rank(sym[left].id, sym[right].id, unused);
-        if (rank == kNone) return;
-        heap.push_back({rank, left, right, sym[right].id});
-        std::push_heap(heap.begin(), heap.end(), PairAfter{});
+    const auto after = std::greater<PairKey>();
+    uint32_t merged = 0;
+    auto key_of = [&](uint32_t left) -> PairKey {
+        const uint32_t rank = merge_rank(sym[left].id, sym[sym[left].next].id, merged);
+        return rank == kNone ? PairKey{UINT64_MAX} : (PairKey{rank} << 32) | left;
     };
     for (uint32_t i = 0; i + 1 < n; ++i) {
-        uint32_t rank = merge_rank(sym[i].id, sym[i + 1].id, unused);
-        if (rank != kNone) heap.push_back({rank, i, i + 1, sym[i + 1].id});
+        if (PairKey key = key_of(i); key != UINT64_MAX) heap.push_back(key);
     }
-    std::make_heap(heap.begin(), heap.end(), PairAfter{});
+    std::make_heap(heap.begin(), heap.end(), after);
+    auto push = [&](uint32_t left) {
+        if (PairKey key = key_of(left); key != UINT64_MAX) {
+            heap.push_back(key);
+            std::push_heap(heap.begin(), heap.end(), after);
+        }
+    };
     while (!heap.empty()) {
-        std::pop_heap(heap.begin(), heap.end(), PairAfter{});
-        const PairEntry e = heap.back();
+        std::pop_heap(heap.begin(), heap.end(), after);
+        const PairKey key = heap.back();
         heap.pop_back();
-        Symbol& left = sym[e.left];
-        // Stale: the left piece merged away or grew, or the right piece grew.
-        if (left.id == kNone || left.next != e.right || sym[e.right].id != e.right_id) continue;
-        uint32_t merged = 0;
-        merge_rank(left.id, sym[e.right].id, merged);
-        left.id = merged;
-        left.next = sym[e.right].next;
-        sym[e.right].id = kNone;
-        if (left.next != kNone) sym[left.next].prev = e.left;
-        if (left.prev != kNone) push(left.prev, e.left);
-        if (left.next != kNone) push(e.left, left.next);
+        const auto at = static_cast<uint32_t>(key);
+        Symbol& left = sym[at];
+        // Stale: the left piece merged away, lost its neighbour, or the pair is another now.
+        if (left.id == kNone || left.next == kNone || key_of(at) != key) continue;
+        const uint32_t right = left.next;
+        left.id = merged;  // set by key_of
+        left.next = sym[right].next;
+        sym[right].id = kNone;
+        if (left.next != kNone) sym[left.next].prev = at;
+        if (left.prev != kNone) push(left.prev);
+        if (left.next != kNone) push(at);
     }
 }
 
