@@ -1,8 +1,9 @@
 // SentencePiece BPE tokenizers (llama2, mistral): count() and encode() throughput on prose,
 // source code and CJK text, and the time to count a ~2,000-token prompt (plain, and as a
-// Llama 2 / Mistral chat). The texts are the parity corpus files tests/data/tokens/sp_*.txt,
-// each repeated whole until it reaches 256 KiB; bench/sentencepiece_compare.mjs builds the same
-// strings for the JavaScript references and runs this binary, printing both side by side.
+// Llama 2 / Mistral chat), and the worst case, a 1 MiB run without spaces. The texts are the parity
+// corpus files tests/data/tokens/sp_*.txt, each repeated whole until it reaches 256 KiB;
+// bench/sentencepiece_compare.mjs builds the same strings for the JavaScript references and runs
+// this binary, printing both side by side.
 //
 //   ninja -C build sentencepiece_bench && build/bench/sentencepiece_bench
 //   node bench/sentencepiece_compare.mjs build/bench/sentencepiece_bench
@@ -142,6 +143,25 @@ void BM_CountChat2000(benchmark::State& state, const std::string& vocabulary) {
     state.counters["tokens"] = static_cast<double>(n);
 }
 
+// Worst case: 1 MiB of pseudo-random base64, one unbroken segment merged through the heap.
+void BM_CountBase64Blob(benchmark::State& state, const std::string& vocabulary) {
+    const Tokenizer& t = tokenizer(vocabulary);
+    static const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string blob(size_t{1} << 20, 'A');
+    uint32_t x = 1;
+    for (char& c : blob) {
+        x = x * 1103515245u + 12345u;
+        c = kB64[(x >> 16) % 64];
+    }
+    size_t n = 0;
+    for (auto _ : state) {
+        n = t.count(blob);
+        benchmark::DoNotOptimize(n);
+    }
+    state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * blob.size()));
+    state.counters["tokens"] = static_cast<double>(n);
+}
+
 void register_all() {
     for (const std::string vocabulary : {"llama2", "mistral"}) {
         for (const std::string kind : {"prose", "code", "cjk"}) {
@@ -154,6 +174,9 @@ void register_all() {
                                      BM_Count2000TokenPrompt, vocabulary);
         benchmark::RegisterBenchmark(("BM_CountChat2000/" + vocabulary).c_str(), BM_CountChat2000,
                                      vocabulary);
+        benchmark::RegisterBenchmark(("BM_CountBase64Blob/" + vocabulary).c_str(),
+                                     BM_CountBase64Blob, vocabulary)
+            ->Unit(benchmark::kMillisecond);
     }
 }
 
