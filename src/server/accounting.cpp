@@ -51,6 +51,7 @@ Result<Ok> RequestAccount::admit_chat(const ChatRequest& req) {
                                        model.price.output_per_1m_usd);
 
     const int64_t now = ctx_.gateway.now_ms();
+    admit_ms_ = now;
     KeyState* key = ctx_.key.get();
     if (key != nullptr && key->limiter) {
         auto admitted = key->limiter->admit(estimate_tokens_, now);
@@ -68,7 +69,7 @@ Result<Ok> RequestAccount::admit_chat(const ChatRequest& req) {
             ctx_.gateway.metrics().count_event(ctx_.worker_index,
                                                "switchyard_budget_rejections_total",
                                                {{"budget", key->key.name}});
-            if (key->limiter) key->limiter->settle(estimate_tokens_, 0, now);
+            if (key->limiter) key->limiter->settle(estimate_tokens_, 0, now, now);
             return r.error();
         }
         key_reservation_ = *r;
@@ -80,7 +81,7 @@ Result<Ok> RequestAccount::admit_chat(const ChatRequest& req) {
                 ctx_.worker_index, "switchyard_budget_rejections_total", {{"budget", "global"}});
             if (key_reservation_) key->budget->release(*key_reservation_, now);
             key_reservation_.reset();
-            if (key != nullptr && key->limiter) key->limiter->settle(estimate_tokens_, 0, now);
+            if (key != nullptr && key->limiter) key->limiter->settle(estimate_tokens_, 0, now, now);
             return r.error();
         }
         global_reservation_ = *r;
@@ -105,6 +106,7 @@ Result<Ok> RequestAccount::admit_embeddings(const EmbeddingRequest& req) {
     estimate_tokens_ = prompt_tokens_;
     estimate_nusd_ = tokens::cost_nusd(prompt_tokens_, 0, model.price.input_per_1m_usd, 0);
     const int64_t now = ctx_.gateway.now_ms();
+    admit_ms_ = now;
     KeyState* key = ctx_.key.get();
     if (key != nullptr && key->limiter) {
         auto admitted = key->limiter->admit(estimate_tokens_, now);
@@ -113,7 +115,7 @@ Result<Ok> RequestAccount::admit_embeddings(const EmbeddingRequest& req) {
     if (key != nullptr && key->budget) {
         auto r = key->budget->reserve(estimate_nusd_, now);
         if (!r) {
-            if (key->limiter) key->limiter->settle(estimate_tokens_, 0, now);
+            if (key->limiter) key->limiter->settle(estimate_tokens_, 0, now, now);
             return r.error();
         }
         key_reservation_ = *r;
@@ -123,7 +125,7 @@ Result<Ok> RequestAccount::admit_embeddings(const EmbeddingRequest& req) {
         if (!r) {
             if (key_reservation_) key->budget->release(*key_reservation_, now);
             key_reservation_.reset();
-            if (key != nullptr && key->limiter) key->limiter->settle(estimate_tokens_, 0, now);
+            if (key != nullptr && key->limiter) key->limiter->settle(estimate_tokens_, 0, now, now);
             return r.error();
         }
         global_reservation_ = *r;
@@ -160,7 +162,7 @@ void RequestAccount::finish() {
     KeyState* key = ctx_.key.get();
     if (admitted_) {
         if (key != nullptr && key->limiter) {
-            key->limiter->settle(estimate_tokens_, input + output, now);
+            key->limiter->settle(estimate_tokens_, input + output, admit_ms_, now);
         }
         if (key_reservation_) {
             for (double t : key->budget->settle(*key_reservation_, cost, now))

@@ -46,6 +46,7 @@ private:
     RequestContext& ctx_;
     Gateway::Target target_;
     int64_t start_ms_ = 0;
+    int64_t admit_ms_ = 0;
     int64_t prompt_tokens_ = 0;
     int64_t estimate_tokens_ = 0;  // prompt + completion allowance (rate limit)
     int64_t estimate_nusd_ = 0;

@@ -18,13 +18,32 @@ namespace {
 
 using tokens::to_usd;
 
-// Runs blocking work (SQLite) on the gateway's blocking pool and resumes on this worker.
+// Runs blocking work (SQLite) on the gateway's blocking pool and resumes on this worker;
+// an exception thrown by `f` is rethrown here. (Plain handlers, not a coroutine lambda: GCC 12
+// destroys a coroutine lambda's captures twice.)
 template <class F>
 awaitable<std::invoke_result_t<F>> run_blocking(Gateway& gateway, F f) {
     using R = std::invoke_result_t<F>;
-    co_return co_await net::co_spawn(
-        gateway.blocking_pool(), [f = std::move(f)]() mutable -> awaitable<R> { co_return f(); },
-        net::use_awaitable);
+    auto ex = co_await net::this_coro::executor;
+    co_return co_await net::async_initiate<decltype(net::use_awaitable),
+                                           void(std::exception_ptr, R)>(
+        [&gateway, ex](auto handler, F work) {
+            net::post(gateway.blocking_pool(),
+                      [handler = std::move(handler), work = std::move(work), ex]() mutable {
+                          std::exception_ptr error;
+                          R result{};
+                          try {
+                              result = work();
+                          } catch (...) {
+                              error = std::current_exception();
+                          }
+                          net::post(ex, [handler = std::move(handler), error,
+                                         result = std::move(result)]() mutable {
+                              handler(error, std::move(result));
+                          });
+                      });
+        },
+        net::use_awaitable, std::move(f));
 }
 
 std::string_view header(const RequestContext& ctx, std::string_view name) {
@@ -193,11 +212,12 @@ awaitable<void> handle_usage(RequestContext& ctx) {
     std::string error;
     std::vector<tokens::UsageGroup> groups;
     try {
-        groups = co_await run_blocking(gw, [&gw, path, q] {
+        auto work = [&gw, path, q] {
             gw.ledger().flush();  // what was answered before this query is counted
             storage::SqliteDb db(path);
             return tokens::query_usage(db, q);
-        });
+        };
+        groups = co_await run_blocking(gw, std::move(work));
     } catch (const std::exception& e) {
         error = e.what();
     }
@@ -365,10 +385,12 @@ awaitable<void> handle_keys(RequestContext& ctx, std::string_view rest) {
     std::string error;
     try {
         if (rest.empty() && method == http::verb::get) {
-            auto keys = co_await run_blocking(gw, [path] {
+            // (Lambdas are named locals: GCC 12 destroys temporaries of a co_await twice.)
+            auto work = [path] {
                 storage::SqliteDb db(path);
                 return KeyStore(db).list(true);
-            });
+            };
+            auto keys = co_await run_blocking(gw, std::move(work));
             w.begin_object().kv("object", "list").key("data").begin_array();
             for (const auto& k : keys)
                 write_key(w, k);
@@ -380,12 +402,13 @@ awaitable<void> handle_keys(RequestContext& ctx, std::string_view rest) {
                 co_return;
             }
             const int64_t now = gw.now_ms();
-            auto created = co_await run_blocking(gw, [&gw, path, s = *spec, now] {
+            auto work = [&gw, path, s = *spec, now] {
                 storage::SqliteDb db(path);
                 auto c = KeyStore(db).create(s, now);
                 gw.keys().refresh();  // usable at once, not after the next refresh tick
                 return c;
-            });
+            };
+            auto created = co_await run_blocking(gw, std::move(work));
             std::string key_json;
             JsonWriter kw(key_json);
             write_key(kw, created.key);
@@ -401,12 +424,13 @@ awaitable<void> handle_keys(RequestContext& ctx, std::string_view rest) {
         } else if (!rest.empty() && method == http::verb::delete_) {
             const std::string id(rest);
             const int64_t now = gw.now_ms();
-            int n = co_await run_blocking(gw, [&gw, path, id, now] {
+            auto work = [&gw, path, id, now] {
                 storage::SqliteDb db(path);
                 int revoked = KeyStore(db).revoke(id, now);
                 gw.keys().refresh();
                 return revoked;
-            });
+            };
+            int n = co_await run_blocking(gw, std::move(work));
             if (n == 0) {
                 Error e;
                 e.kind = ErrorKind::kNotFound;

@@ -85,11 +85,16 @@ Result<Ok> RateLimiter::admit(int64_t tokens, int64_t now_ms) {
     return Ok{};
 }
 
-void RateLimiter::settle(int64_t estimated, int64_t actual, int64_t now_ms) {
+void RateLimiter::settle(int64_t estimated, int64_t actual, int64_t admitted_ms, int64_t now_ms) {
     if (tpm_ <= 0 || estimated == actual) return;
     std::lock_guard lock(mu_);
-    Bucket& b = bucket(now_ms / 1000);
-    b.tokens = std::max<int64_t>(0, b.tokens + (actual - estimated));
+    const int64_t admitted_s = admitted_ms / 1000;
+    Bucket& at = buckets_[static_cast<size_t>(admitted_s % kBuckets)];
+    if (at.second == admitted_s) {
+        at.tokens = std::max<int64_t>(0, at.tokens + (actual - estimated));
+    } else if (actual > estimated) {
+        bucket(now_ms / 1000).tokens += actual - estimated;
+    }
 }
 
 }  // namespace switchyard::tokens

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export const MOCK_BIN = process.env.MOCK_LLM_BIN;
 export const GATEWAY_BIN = process.env.SWITCHYARD_BIN;
 export const MOCK_KEY = 'sk-mock-test-key';
+export const ADMIN_KEY = 'sk-sy-admin-test-key-0123456789';
 
 async function waitForFile(file, proc, what, timeoutMs = 15000) {
   const deadline = Date.now() + timeoutMs;
@@ -72,13 +73,28 @@ export function testConfig(mockPort, extra = {}) {
   };
   const base = `http://127.0.0.1:${mockPort}/v1`;
   const kv = (o) => Object.entries(o).map(([k, v]) => `  ${k}: ${v}`).join('\n');
+  const auth = {
+    open_access: extra.open_access ?? true,
+    admin_key_env: 'SY_TEST_ADMIN_KEY',
+    refresh_interval_ms: extra.refresh_interval_ms ?? 200,
+  };
+  const ledger = {
+    flush_interval_ms: extra.ledger_flush_interval_ms ?? 50,
+    batch_rows: extra.ledger_batch_rows ?? 256,
+  };
   return `server:
 ${kv(server)}
 upstream:
 ${kv(up)}
 logging:
   level: ${extra.log_level ?? 'warn'}
-models:
+auth:
+${kv(auth)}
+storage:
+  sqlite_path: ${JSON.stringify(extra.sqlite_path ?? path.join(extra.dir ?? os.tmpdir(), 'switchyard.db'))}
+ledger:
+${kv(ledger)}
+${extra.budgets ? `budgets:\n${extra.budgets}\n` : ''}models:
   - name: mock-gpt
     provider: openai
     upstream_model: gpt-4-turbo-upstream
@@ -112,14 +128,14 @@ models:
 export async function startGateway(mockPort, extra = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sy-gw-'));
   const configFile = path.join(dir, 'switchyard.yaml');
-  fs.writeFileSync(configFile, testConfig(mockPort, extra));
+  fs.writeFileSync(configFile, testConfig(mockPort, { dir, ...extra }));
   const portFile = path.join(dir, 'port');
   const proc = launch(GATEWAY_BIN, ['serve', '--config', configFile, '--port-file', portFile],
-    { SY_TEST_MOCK_KEY: MOCK_KEY });
+    { SY_TEST_MOCK_KEY: MOCK_KEY, SY_TEST_ADMIN_KEY: ADMIN_KEY });
   const port = await waitForFile(portFile, proc, 'switchyard');
   const base = `http://127.0.0.1:${port}`;
   return {
-    proc, port, base,
+    proc, port, base, dir, configFile, dbPath: path.join(dir, 'switchyard.db'),
     async stop(signal = 'SIGTERM') { if (proc.exitCode === null) proc.kill(signal); return proc.exited; },
   };
 }

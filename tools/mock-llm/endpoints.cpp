@@ -244,13 +244,15 @@ net::awaitable<MockService::Done> MockService::serve_chat(Exchange& ex, const Ht
     const std::optional<int64_t> words = plan.words ? plan.words : config_.reply_words;
     Reply reply = make_reply(call, words, ex.serial, static_cast<int64_t>(std::time(nullptr)));
     if (call.stream) {
-        const auto stream = ex.dialect == Dialect::kAnthropic
-                                ? make_anthropic_stream(std::move(reply))
-                                : make_openai_stream(std::move(reply), call.include_usage);
+        const auto stream =
+            ex.dialect == Dialect::kAnthropic
+                ? make_anthropic_stream(std::move(reply))
+                : make_openai_stream(std::move(reply), call.include_usage && !plan.no_usage);
         co_return co_await play_stream(ex, plan, *stream, client);
     }
-    std::string body = ex.dialect == Dialect::kAnthropic ? render_anthropic_message(reply)
-                                                         : render_openai_completion(reply);
+    std::string body = ex.dialect == Dialect::kAnthropic
+                           ? render_anthropic_message(reply)
+                           : render_openai_completion(reply, !plan.no_usage);
     if (plan.malformed) body.resize(body.size() / 2);
     co_return co_await send(ex, 200, body, {}, client);
 }

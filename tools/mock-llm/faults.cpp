@@ -64,6 +64,7 @@ void FaultSpec::overlay(const FaultSpec& later) {
     take(chunk_delay_ms, later.chunk_delay_ms);
     take(words, later.words);
     take(error_event, later.error_event);
+    take(no_usage, later.no_usage);
     take(model, later.model);
     take(count, later.count);
 }
@@ -103,6 +104,8 @@ std::string parse_fault_spec(std::string_view text, FaultSpec& spec) {
             error = parse_int(key, value, 0, 1'000'000, spec.words);
         } else if (key == "error_event") {
             error = parse_bool(key, value, spec.error_event);
+        } else if (key == "no_usage") {
+            error = parse_bool(key, value, spec.no_usage);
         } else if (key == "model") {
             spec.model = std::string(value);
         } else if (key == "count") {
@@ -140,6 +143,7 @@ std::string format_fault_spec(const FaultSpec& spec) {
     add_int("chunk_delay_ms", spec.chunk_delay_ms);
     add_int("words", spec.words);
     add_bool("error_event", spec.error_event);
+    add_bool("no_usage", spec.no_usage);
     return out;
 }
 
@@ -211,6 +215,7 @@ FaultPlan FaultBook::finish(const FaultSpec& merged, std::string_view model) {
     plan.chunk_delay_ms = merged.chunk_delay_ms.value_or(0);
     plan.words = merged.words;
     plan.error_event = merged.error_event.value_or(false);
+    plan.no_usage = merged.no_usage.value_or(false);
 
     int64_t status = merged.status.value_or(0);
     if (merged.fail_first) {

@@ -28,6 +28,7 @@ struct FaultSpec {
     std::optional<int64_t> chunk_delay_ms;
     std::optional<int64_t> words;
     std::optional<bool> error_event;
+    std::optional<bool> no_usage;      // OpenAI format: answer without any usage object
     std::optional<std::string> model;  // applies only to requests for this model
     std::optional<int64_t> count;      // rules only: how many matching requests it applies to
 
@@ -56,6 +57,7 @@ struct FaultPlan {
     int64_t chunk_delay_ms = 0;
     std::optional<int64_t> words;
     bool error_event = false;
+    bool no_usage = false;
 };
 
 class FaultBook {

@@ -421,7 +421,7 @@ std::optional<ApiError> parse_openai_chat(simdjson::dom::parser& parser, const s
     return parse_max_tokens(root, call.max_tokens);
 }
 
-std::string render_openai_completion(const Reply& reply) {
+std::string render_openai_completion(const Reply& reply, bool with_usage) {
     std::string out;
     out.reserve(400 + reply.text.size() + reply.tool_arguments.size());
     JsonWriter w(out);
@@ -455,7 +455,7 @@ std::string render_openai_completion(const Reply& reply) {
     w.key("logprobs").null();
     w.key("finish_reason").string(finish_reason(reply.finish));
     w.end_object().end_array();
-    write_usage(w, reply.prompt_tokens, reply.completion_tokens);
+    if (with_usage) write_usage(w, reply.prompt_tokens, reply.completion_tokens);
     w.end_object();
     return out;
 }

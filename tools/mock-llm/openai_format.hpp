@@ -19,7 +19,8 @@ namespace mock_llm {
 // Validates a chat completion request and extracts what decides the answer.
 std::optional<ApiError> parse_openai_chat(simdjson::dom::parser& parser, const std::string& body,
                                           ChatCall& call);
-std::string render_openai_completion(const Reply& reply);
+// `with_usage` false leaves the usage object out (fault no_usage: servers that report none).
+std::string render_openai_completion(const Reply& reply, bool with_usage = true);
 std::unique_ptr<SseStream> make_openai_stream(Reply reply, bool include_usage);
 
 // {"error":{"message":..,"type":..,"param":..,"code":..}}

@@ -24,8 +24,10 @@ public:
 
     // Admits one request expected to use `tokens` at `now_ms`, or says when to retry.
     Result<Ok> admit(int64_t tokens, int64_t now_ms);
-    // Corrects the tokens taken at admission (`estimated`) with the real count.
-    void settle(int64_t estimated, int64_t actual, int64_t now_ms);
+    // Corrects the tokens taken at admission (`estimated`, admitted at `admitted_ms`) with
+    // the real count: in the admission's bucket while it is still in the window, otherwise
+    // only an excess is charged, to the current second.
+    void settle(int64_t estimated, int64_t actual, int64_t admitted_ms, int64_t now_ms);
 
     int64_t rpm() const { return rpm_; }
     int64_t tpm() const { return tpm_; }
