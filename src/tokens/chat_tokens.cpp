@@ -2,6 +2,9 @@
 
 #include <cmath>
 #include <string>
+#include <vector>
+
+#include "switchyard/tokens/chat_format.hpp"
 
 namespace switchyard::tokens {
 namespace {
@@ -88,37 +91,23 @@ int64_t count_anthropic(const Tokenizer& t, const ChatRequest& req) {
     return static_cast<int64_t>(t.count(text)) + extra + count_tools(t, req);
 }
 
-// Llama 2 chat: each user turn (with the system prompt folded into the first) becomes
-// "<s>[INST] <<SYS>>\n{system}\n<</SYS>>\n\n{user} [/INST]", each answer " {assistant} </s>".
-int64_t count_llama2(const Tokenizer& t, const ChatRequest& req, bool mistral) {
-    std::string system;
-    int64_t n = 0;
-    std::string turn;
+// Llama 2 chat and Mistral instruct: the exact [INST] prompt (see chat_format.hpp); tool
+// results count as user turns, developer turns as system turns.
+int64_t count_inst(const Tokenizer& t, const ChatRequest& req, InstFormat format) {
+    std::vector<std::string> texts;
+    texts.reserve(req.messages.size());
+    std::vector<ChatTurn> turns;
+    turns.reserve(req.messages.size());
+    int64_t extra = 0;
     for (const auto& m : req.messages) {
-        if (is_system(m.role)) {
-            if (!system.empty()) system += "\n";
-            system += m.joined_text();
-            continue;
-        }
-        if (m.role == Role::kAssistant) {
-            n += static_cast<int64_t>(t.count(" " + m.joined_text() + " ")) + 1;  // + </s>
-            continue;
-        }
-        turn.clear();
-        if (mistral) {
-            turn = "[INST] ";
-            if (!system.empty()) turn += system + "\n\n";
-            turn += m.joined_text() + " [/INST]";
-        } else {
-            turn = "[INST] ";
-            if (!system.empty()) turn += "<<SYS>>\n" + system + "\n<</SYS>>\n\n";
-            turn += m.joined_text() + " [/INST]";
-        }
-        system.clear();
-        n += 1 + static_cast<int64_t>(t.count(turn));  // <s> + the turn
-        n += count_images(m);
+        texts.push_back(m.joined_text());
+        const ChatRole role = is_system(m.role)            ? ChatRole::kSystem
+                              : m.role == Role::kAssistant ? ChatRole::kAssistant
+                                                           : ChatRole::kUser;
+        turns.push_back({role, texts.back()});
+        extra += count_tool_calls(t, m) + count_images(m);
     }
-    return n + count_tools(t, req);
+    return static_cast<int64_t>(count_inst_prompt(t, format, turns)) + extra + count_tools(t, req);
 }
 
 int64_t count_llama3(const Tokenizer& t, const ChatRequest& req) {
@@ -176,9 +165,9 @@ int64_t count_chat_prompt(const Tokenizer& tokenizer, ChatFamily family, const C
         case ChatFamily::kAnthropic:
             return count_anthropic(tokenizer, req);
         case ChatFamily::kLlama2:
-            return count_llama2(tokenizer, req, false);
+            return count_inst(tokenizer, req, InstFormat::kLlama2Chat);
         case ChatFamily::kMistral:
-            return count_llama2(tokenizer, req, true);
+            return count_inst(tokenizer, req, InstFormat::kMistralInstruct);
         case ChatFamily::kLlama3:
             return count_llama3(tokenizer, req);
     }

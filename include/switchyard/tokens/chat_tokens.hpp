@@ -25,8 +25,8 @@ std::string_view vocabulary_for_model(std::string_view model);
 enum class ChatFamily {
     kOpenAI,     // cl100k/o200k: 3 tokens per message, +1 per name, +3 to prime the reply
     kAnthropic,  // claude: "\n\nHuman: ... \n\nAssistant:" framing (an estimate: see README)
-    kLlama2,     // <s>[INST] <<SYS>> ... <</SYS>> ... [/INST] answer </s>
-    kMistral,    // <s>[INST] ... [/INST] answer</s>
+    kLlama2,     // exact: <s>[INST] <<SYS>> ... <</SYS>> ... [/INST] answer </s> (chat_format.hpp)
+    kMistral,    // exact: <s>[INST] ... [/INST] answer</s> (chat_format.hpp)
     kLlama3,     // <|begin_of_text|><|start_header_id|>role<|end_header_id|>\n\n...<|eot_id|>
 };
 ChatFamily chat_family_for_vocabulary(std::string_view vocabulary);

@@ -2,8 +2,9 @@
 // mistral, llama3), identical to the reference npm packages pinned in tools/vocab.
 // Thread safety: a loaded Tokenizer is immutable; every method is const and may be called
 // from any number of threads at once (scratch memory is per call or thread-local).
-// Failure: encoding never fails; any byte string encodes (invalid UTF-8 as the reference
-// does: bytes). Loading fails with a message naming the missing or corrupt file.
+// Failure: encoding never fails; any byte string encodes (invalid UTF-8 as each vocabulary's
+// reference does; see its header). Loading fails with a message naming the missing or
+// corrupt file.
 #pragma once
 
 #include <cstddef>
