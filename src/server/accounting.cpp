@@ -50,6 +50,30 @@ Result<Ok> RequestAccount::admit_chat(const ChatRequest& req) {
     estimate_nusd_ = tokens::cost_nusd(prompt_tokens_, completion, model.price.input_per_1m_usd,
                                        model.price.output_per_1m_usd);
 
+    return take_allowances();
+}
+
+Result<Ok> RequestAccount::admit_embeddings(const EmbeddingRequest& req) {
+    const ModelConfig& model = *target_.model;
+    const auto& mt = ctx_.gateway.model_tokens(target_.index);
+    prompt_tokens_ = 0;
+    if (req.input_is_tokens) {
+        // Pre-tokenised input: ids are tokens already; count the commas of each array.
+        prompt_tokens_ = static_cast<int64_t>(std::count(req.raw_input_json.begin(),
+                                                         req.raw_input_json.end(), ',')) +
+                         1;
+    } else {
+        for (const auto& text : req.inputs)
+            prompt_tokens_ += static_cast<int64_t>(mt.tokenizer->count(text));
+    }
+    estimate_tokens_ = prompt_tokens_;
+    estimate_nusd_ = tokens::cost_nusd(prompt_tokens_, 0, model.price.input_per_1m_usd, 0);
+    return take_allowances();
+}
+
+// Rate limit, then the key's budget, then the global one; on a refusal whatever was taken
+// is given back.
+Result<Ok> RequestAccount::take_allowances() {
     const int64_t now = ctx_.gateway.now_ms();
     admit_ms_ = now;
     KeyState* key = ctx_.key.get();
@@ -79,50 +103,6 @@ Result<Ok> RequestAccount::admit_chat(const ChatRequest& req) {
         if (!r) {
             ctx_.gateway.metrics().count_event(
                 ctx_.worker_index, "switchyard_budget_rejections_total", {{"budget", "global"}});
-            if (key_reservation_) key->budget->release(*key_reservation_, now);
-            key_reservation_.reset();
-            if (key != nullptr && key->limiter) key->limiter->settle(estimate_tokens_, 0, now, now);
-            return r.error();
-        }
-        global_reservation_ = *r;
-    }
-    admitted_ = true;
-    return Ok{};
-}
-
-Result<Ok> RequestAccount::admit_embeddings(const EmbeddingRequest& req) {
-    const ModelConfig& model = *target_.model;
-    const auto& mt = ctx_.gateway.model_tokens(target_.index);
-    prompt_tokens_ = 0;
-    if (req.input_is_tokens) {
-        // Pre-tokenised input: ids are tokens already; count the commas of each array.
-        prompt_tokens_ = static_cast<int64_t>(std::count(req.raw_input_json.begin(),
-                                                         req.raw_input_json.end(), ',')) +
-                         1;
-    } else {
-        for (const auto& text : req.inputs)
-            prompt_tokens_ += static_cast<int64_t>(mt.tokenizer->count(text));
-    }
-    estimate_tokens_ = prompt_tokens_;
-    estimate_nusd_ = tokens::cost_nusd(prompt_tokens_, 0, model.price.input_per_1m_usd, 0);
-    const int64_t now = ctx_.gateway.now_ms();
-    admit_ms_ = now;
-    KeyState* key = ctx_.key.get();
-    if (key != nullptr && key->limiter) {
-        auto admitted = key->limiter->admit(estimate_tokens_, now);
-        if (!admitted) return admitted.error();
-    }
-    if (key != nullptr && key->budget) {
-        auto r = key->budget->reserve(estimate_nusd_, now);
-        if (!r) {
-            if (key->limiter) key->limiter->settle(estimate_tokens_, 0, now, now);
-            return r.error();
-        }
-        key_reservation_ = *r;
-    }
-    if (tokens::Budget* global = ctx_.gateway.global_budget()) {
-        auto r = global->reserve(estimate_nusd_, now);
-        if (!r) {
             if (key_reservation_) key->budget->release(*key_reservation_, now);
             key_reservation_.reset();
             if (key != nullptr && key->limiter) key->limiter->settle(estimate_tokens_, 0, now, now);

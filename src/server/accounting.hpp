@@ -41,6 +41,8 @@ public:
     void finish();
 
 private:
+    // Takes the rate-limit allowance and the budget reservations for the estimate.
+    Result<Ok> take_allowances();
     void post_alert(const tokens::Budget& budget, double threshold);
 
     RequestContext& ctx_;
