@@ -62,8 +62,12 @@ public:
         : file_(std::move(file)), vocab_(vocab), table_(ClassTable::get(vocab.profile())) {
         for (uint32_t id : vocab_.special_ids()) {
             std::string_view name = vocab_.token_bytes(id);
-            if (!name.empty()) special_first_[static_cast<unsigned char>(name[0])] = true;
+            if (name.empty()) continue;
+            auto first = static_cast<unsigned char>(name[0]);
+            special_first_[first] = true;
+            single_first_ = single_first_ == -1 || single_first_ == first ? first : -2;
         }
+        if (single_first_ < 0) single_first_ = -1;
     }
 
     std::string_view name() const override { return file_.name(); }
@@ -113,7 +117,13 @@ private:
         // text; the parts between are encoded on their own (no piece spans a special token).
         size_t start = 0;
         for (size_t i = 0; i < text.size(); ++i) {
-            if (!special_first_[static_cast<unsigned char>(text[i])]) continue;
+            if (single_first_ >= 0) {
+                const void* hit = std::memchr(text.data() + i, single_first_, text.size() - i);
+                if (hit == nullptr) break;
+                i = static_cast<size_t>(static_cast<const char*>(hit) - text.data());
+            } else if (!special_first_[static_cast<unsigned char>(text[i])]) {
+                continue;
+            }
             for (uint32_t id : vocab_.special_ids()) {
                 std::string_view name = vocab_.token_bytes(id);
                 if (text.compare(i, name.size(), name) != 0) continue;
@@ -150,7 +160,7 @@ private:
     template <Pattern P, class Out>
     void encode_pieces(Input& input, std::string_view segment, Out& out) const {
         thread_local MergeScratch scratch;
-        PieceCache& cache = PieceCache::for_thread(this);
+        PieceCache& cache = PieceCache::for_thread(cache_owner_);
         PieceScanner scanner(segment, table_);
         const unsigned char* base = scanner.data();
         const unsigned char* end = base + scanner.size();
@@ -171,17 +181,36 @@ private:
                 utf16 = input.utf16;
             }
             bool js_replay = P == Pattern::kLlama3 && len >= 2 * utf16 + 2;
-            ByteLevelVocab::Key key = ByteLevelVocab::key(p, len, end);
+            // Pieces of up to 8 bytes: a one-multiply cache key; the vocabulary's hash only on
+            // a cache miss.
+            ByteLevelVocab::Key key;
+            if (len <= 8) {
+                key = ByteLevelVocab::key(p, len, end, /*first_only=*/true);
+                key.hash = ((key.first ^ (uint64_t{len} << 56)) * kHashK1) >> 52;
+                if (uint32_t id = cache.find_short(key.hash, key.first, len);
+                    id != PieceCache::kNoShort) {
+                    out.push_back(id);
+                    continue;
+                }
+            } else {
+                key = ByteLevelVocab::key(p, len, end);
+            }
+            const uint64_t cache_hash = key.hash;
             if (len <= PieceCache::kMaxBytes && !js_replay) {
-                if (const auto* hit = cache.find(key.hash, p, len)) {
+                if (const auto* hit = cache.find(cache_hash, key.first, p, len)) {
                     for (size_t k = 0; k < hit->n_ids; ++k)
                         out.push_back(hit->ids[k]);
                     continue;
                 }
             }
+            if (len <= 8) key = ByteLevelVocab::key(p, len, end);
             if (uint32_t id = vocab_.find_token(key, p, len); id != kNoToken) {
                 out.push_back(id);
-                cache.put(key.hash, p, len, &id, 1);
+                if (len <= 8) {
+                    cache.put_short(cache_hash, key.first, len, id);
+                } else {
+                    cache.put(cache_hash, key.first, p, len, &id, 1);
+                }
                 continue;
             }
             if (len <= kShortPiece && !js_replay) {
@@ -191,7 +220,7 @@ private:
                 size_t m = merge_short(vocab_, ids, len);
                 for (size_t k = 0; k < m; ++k)
                     out.push_back(ids[k]);
-                cache.put(key.hash, p, len, ids, m);
+                cache.put(cache_hash, key.first, p, len, ids, m);
                 continue;
             }
             merge_piece(vocab_, p, len, utf16, scratch, out);
@@ -205,6 +234,8 @@ private:
     ByteLevelVocab vocab_;
     const ClassTable& table_;
     bool special_first_[256] = {};
+    int single_first_ = -1;  // the first byte of every special token, if they share one
+    const uint64_t cache_owner_ = PieceCache::new_owner_id();
 };
 
 }  // namespace

@@ -38,30 +38,32 @@ size_t merge_short(const ByteLevelVocab& vocab, uint32_t* ids, size_t n) {
 
 namespace {
 
-// Indexed binary min-heap of node positions keyed by (rank[pos], pos): each node holds at most
-// one entry (its pair with the next node), so the heap never exceeds the piece.
+// Indexed binary min-heap of nodes keyed by (rank, position), packed in one u64 so a sift
+// compares without touching other arrays: each node holds at most one entry (its pair with the
+// next node), so the heap never exceeds the piece.
 class PairHeap {
 public:
-    PairHeap(std::vector<uint32_t>& heap, std::vector<uint32_t>& where,
-             const std::vector<uint32_t>& rank)
-        : heap_(heap), where_(where), rank_(rank) {
+    PairHeap(std::vector<uint64_t>& heap, std::vector<uint32_t>& where)
+        : heap_(heap), where_(where) {
         heap_.clear();
     }
 
     bool empty() const { return heap_.empty(); }
-    uint32_t top() const { return heap_[0]; }
+    uint32_t top() const { return static_cast<uint32_t>(heap_[0]); }
 
-    // Sets node pos's entry after rank[pos] changed (kNoRank: removes it).
-    void update(uint32_t pos) {
+    // Sets node pos's entry to `rank` (kNoRank: removes it).
+    void update(uint32_t pos, uint32_t rank) {
         uint32_t at = where_[pos];
-        if (rank_[pos] == kNoRank) {
+        if (rank == kNoRank) {
             if (at != kAbsent) remove_at(at);
             return;
         }
+        uint64_t key = (uint64_t{rank} << 32) | pos;
         if (at == kAbsent) {
             at = static_cast<uint32_t>(heap_.size());
-            heap_.push_back(pos);
-            where_[pos] = at;
+            heap_.push_back(key);
+        } else {
+            heap_[at] = key;
         }
         sift_down(sift_up(at));
     }
@@ -72,51 +74,46 @@ public:
     static constexpr uint32_t kAbsent = 0xFFFFFFFFu;
 
 private:
-    bool less(uint32_t a, uint32_t b) const {
-        return rank_[a] != rank_[b] ? rank_[a] < rank_[b] : a < b;
-    }
-    void place(uint32_t at, uint32_t pos) {
-        heap_[at] = pos;
-        where_[pos] = at;
+    void place(uint32_t at, uint64_t key) {
+        heap_[at] = key;
+        where_[static_cast<uint32_t>(key)] = at;
     }
     uint32_t sift_up(uint32_t at) {
-        uint32_t pos = heap_[at];
+        uint64_t key = heap_[at];
         while (at > 0) {
             uint32_t parent = (at - 1) / 2;
-            if (!less(pos, heap_[parent])) break;
+            if (heap_[parent] <= key) break;
             place(at, heap_[parent]);
             at = parent;
         }
-        place(at, pos);
+        place(at, key);
         return at;
     }
     void sift_down(uint32_t at) {
-        uint32_t pos = heap_[at];
+        uint64_t key = heap_[at];
         auto n = static_cast<uint32_t>(heap_.size());
         for (;;) {
             uint32_t child = 2 * at + 1;
             if (child >= n) break;
-            if (child + 1 < n && less(heap_[child + 1], heap_[child])) ++child;
-            if (!less(heap_[child], pos)) break;
+            if (child + 1 < n && heap_[child + 1] < heap_[child]) ++child;
+            if (heap_[child] >= key) break;
             place(at, heap_[child]);
             at = child;
         }
-        place(at, pos);
+        place(at, key);
     }
     void remove_at(uint32_t at) {
-        uint32_t pos = heap_[at];
-        where_[pos] = kAbsent;
-        uint32_t last = heap_.back();
+        where_[static_cast<uint32_t>(heap_[at])] = kAbsent;
+        uint64_t last = heap_.back();
         heap_.pop_back();
         if (at < heap_.size()) {
-            place(at, last);
+            heap_[at] = last;
             sift_down(sift_up(at));
         }
     }
 
-    std::vector<uint32_t>& heap_;
+    std::vector<uint64_t>& heap_;
     std::vector<uint32_t>& where_;
-    const std::vector<uint32_t>& rank_;
 };
 
 }  // namespace
@@ -138,10 +135,10 @@ size_t merge_long(const ByteLevelVocab& vocab, size_t n, MergeScratch& s) {
         s.rank[i] = p != nullptr ? p->rank : kNoRank;
         s.merged[i] = p != nullptr ? p->merged : kNoToken;
     };
-    PairHeap heap(s.heap, s.heap_pos, s.rank);
+    PairHeap heap(s.heap, s.heap_pos);
     for (uint32_t i = 0; i + 1 < n; ++i) {
         set(i);
-        if (s.rank[i] != kNoRank) heap.update(i);
+        if (s.rank[i] != kNoRank) heap.update(i, s.rank[i]);
     }
     while (!heap.empty()) {
         uint32_t at = heap.top();
@@ -151,10 +148,10 @@ size_t merge_long(const ByteLevelVocab& vocab, size_t n, MergeScratch& s) {
         s.next[at] = s.next[gone];
         if (s.next[at] != kEnd) s.prev[s.next[at]] = at;
         set(at);
-        heap.update(at);
+        heap.update(at, s.rank[at]);
         if (uint32_t before = s.prev[at]; before != kEnd) {
             set(before);
-            heap.update(before);
+            heap.update(before, s.rank[before]);
         }
     }
     size_t m = 0;

@@ -1,7 +1,7 @@
 // BPE merging of one piece (the bytes of one pre-tokeniser match that is not itself a token):
 // repeatedly merge the adjacent pair with the lowest rank, leftmost first, as tiktoken does.
 // Short pieces use a linear scan (fast, quadratic); long ones a heap over a linked list
-// (O(n log n), about 24 bytes of scratch per byte of the piece).
+// (O(n log n), about 32 bytes of scratch per byte of the piece).
 //
 // llama3-tokenizer-js ranks a pair by `merge_priority + left_position / prompt.length` (JS
 // doubles, prompt.length in UTF-16 units of the whole input) and pops a hand-written binary
@@ -22,7 +22,8 @@
 namespace switchyard::tokens::byte_level {
 
 struct MergeScratch {
-    std::vector<uint32_t> ids, prev, next, rank, merged, heap, heap_pos;
+    std::vector<uint32_t> ids, prev, next, rank, merged, heap_pos;
+    std::vector<uint64_t> heap;
     // llama3-js replay
     struct JsNode {
         uint32_t orig_pos, token, prev, next, merged;

@@ -16,7 +16,9 @@
 // Thread safety: pure functions over immutable tables. Failure: none; input must be valid UTF-8.
 #pragma once
 
+#include <emmintrin.h>
 #include <cstddef>
+
 #include <cstdint>
 #include <string_view>
 
@@ -66,8 +68,12 @@ private:
     // [^\r\n\p{L}\p{N}]
     static bool is_prefix(uint8_t c) { return (c & (kLetter | kNumber | kNewline)) == 0; }
 
-    // End of the run of characters from i whose class has any bit of `mask`.
+    // End of the run of characters from i whose class has any bit of `mask`. ASCII letters and
+    // digits go 16 bytes at a time (SSE2: a branch per run, not per byte).
     size_t run(size_t i, uint8_t mask) const {
+        if (mask == kLetter || mask == kLowerish || mask == kUpperish || mask == kNumber) {
+            i = ascii_run(i, mask);
+        }
         while (i < n_) {
             unsigned char b = p_[i];
             if (b < 0x80) {
@@ -81,6 +87,25 @@ private:
         }
         return i;
     }
+    // Skips the ASCII bytes from i that belong to the run (mask: letters, lower, upper or
+    // digits); stops at the first other byte, or a non-ASCII one, or near the end.
+    size_t ascii_run(size_t i, uint8_t mask) const {
+        char lo = mask == kNumber ? '0' : mask == kUpperish ? 'A' : 'a';
+        char hi = mask == kNumber ? '9' : mask == kUpperish ? 'Z' : 'z';
+        const __m128i below = _mm_set1_epi8(static_cast<char>(lo - 1));
+        const __m128i above = _mm_set1_epi8(static_cast<char>(hi + 1));
+        const __m128i fold = _mm_set1_epi8(mask == kLetter ? 0x20 : 0);
+        while (i + 16 <= n_) {
+            __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_ + i));
+            v = _mm_or_si128(v, fold);
+            __m128i in = _mm_and_si128(_mm_cmpgt_epi8(v, below), _mm_cmpgt_epi8(above, v));
+            unsigned out = ~static_cast<unsigned>(_mm_movemask_epi8(in)) & 0xFFFFu;
+            if (out != 0) return i + static_cast<size_t>(__builtin_ctz(out));
+            i += 16;
+        }
+        return i;
+    }
+
     size_t run_other(size_t i) const {
         while (i < n_) {
             size_t len;

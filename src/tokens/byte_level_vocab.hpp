@@ -76,7 +76,9 @@ public:
         uint64_t hash;
         uint64_t first;
     };
-    static Key key(const unsigned char* p, size_t n, const unsigned char* end) {
+    // first_only: fill `first` alone (hash left 0).
+    static Key key(const unsigned char* p, size_t n, const unsigned char* end,
+                   bool first_only = false) {
         uint64_t first;
         if (n >= 8 || end - p >= 8) {
             std::memcpy(&first, p, 8);
@@ -84,6 +86,7 @@ public:
         } else {
             first = load_partial(p, n);
         }
+        if (first_only) return {0, first};
         uint64_t h = (n * kHashK2 ^ first) * kHashK1;
         for (size_t i = 8; i < n; i += 8) {
             uint64_t w;

@@ -134,6 +134,20 @@ TEST(ByteLevelBpe, KnownIds) {
     EXPECT_EQ(ids, (std::vector<TokenId>{2028, 374, 264, 1296, 11914, 13}));
 }
 
+TEST(ByteLevelBpe, ReloadedTokenizersDoNotShareCaches) {
+    // A tokenizer freed and another loaded at the same address must not see the first one's
+    // per-thread piece cache.
+    for (int round = 0; round < 10; ++round) {
+        for (auto [vocab, want] : {std::pair{"cl100k_base", std::vector<TokenId>{15339, 1917}},
+                                   std::pair{"claude", std::vector<TokenId>{9381, 2253}}}) {
+            auto tokenizer = load(vocab);
+            std::vector<TokenId> ids;
+            tokenizer->encode("hello world", ids);
+            EXPECT_EQ(ids, want) << vocab << " round " << round;
+        }
+    }
+}
+
 TEST(ByteLevelBpe, DecodeRoundTrips) {
     std::vector<std::string> texts = corpus();
     texts.push_back("");

@@ -36,7 +36,7 @@
 // and BPE only for pieces that are not a token (linear scan for short pieces, a heap for
 // long ones). count() allocates nothing in the steady state except for claude text that is not
 // ASCII (NFKC) and text that is not valid UTF-8 (replacement). Memory is O(n): besides the
-// ids, about 24 bytes per byte of the longest piece that needs merging.
+// ids, about 32 bytes per byte of the longest piece that needs merging.
 #pragma once
 
 #include <memory>
