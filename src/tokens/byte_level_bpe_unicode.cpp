@@ -288,30 +288,36 @@ bool nfkc_segment(std::string_view text, std::string& out) {
 }  // namespace
 
 bool nfkc(std::string_view text, std::string& out) {
-    // ASCII is NFKC-stable and no composition takes an ASCII character second, so only runs of
-    // non-ASCII characters (with the ASCII character before them, which may be their starter)
-    // can change, and each can be normalised on its own.
+    // ASCII and inert characters (nfkc_inert) are starters that compose with nothing, so NFKC
+    // works run by run between them: only runs of other characters, with the character before
+    // them (a starter they may compose with), go through utf8proc.
     const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-    size_t n = text.size(), i = 0, copied_to = 0;
+    size_t n = text.size(), i = 0, prev_start = 0, copied_to = 0;
     bool changed = false;
     while (i < n) {
         if (p[i] < 0x80) {
-            ++i;
+            prev_start = i++;
             continue;
         }
-        size_t start = i > 0 ? i - 1 : 0;
-        bool inert = true;
-        while (i < n && p[i] >= 0x80) {
-            char32_t cp;
-            i += decode_utf8(p + i, cp);
-            if (inert && !nfkc_inert(cp)) inert = false;
+        char32_t cp;
+        size_t len = decode_utf8(p + i, cp);
+        if (nfkc_inert(cp)) {
+            prev_start = i;
+            i += len;
+            continue;
         }
-        if (inert) continue;
+        size_t start = i > 0 ? prev_start : 0, j = i + len;
+        while (j < n && p[j] >= 0x80) {
+            size_t len2 = decode_utf8(p + j, cp);
+            if (nfkc_inert(cp)) break;
+            j += len2;
+        }
         if (!changed) out.clear();
         out.append(text.substr(copied_to, start - copied_to));
-        if (!nfkc_segment(text.substr(start, i - start), out)) return false;
-        copied_to = i;
+        if (!nfkc_segment(text.substr(start, j - start), out)) return false;
+        copied_to = j;
         changed = true;
+        i = j;
     }
     if (changed) out.append(text.substr(copied_to));
     return changed;
