@@ -32,11 +32,14 @@
 // and combining classes of characters assigned after Unicode 15.0 are not applied (a
 // documented divergence for decomposed text in scripts new in Unicode 16/17).
 //
-// Cost: no regex engine; a hand-written pre-tokeniser per pattern, a hash lookup per piece,
-// and BPE only for pieces that are not a token (linear scan for short pieces, a heap for
-// long ones). count() allocates nothing in the steady state except for claude text that is not
-// ASCII (NFKC) and text that is not valid UTF-8 (replacement). Memory is O(n): besides the
-// ids, about 32 bytes per byte of the longest piece that needs merging.
+// Cost: no regex engine; a hand-written pre-tokeniser per pattern, a per-thread piece cache
+// (about 320 KB per tokenizer and thread, at most 8 tokenizers per thread), a hash lookup per
+// piece the cache misses, and BPE only for pieces that are not a token (linear scan for short
+// pieces, a heap for long ones). count() keeps no ids and, in the steady state, allocates
+// nothing (per-thread buffers are reused) except utf8proc's buffers when claude text holds
+// characters NFKC may change. Memory is O(n): besides the ids (encode only) and a copy of the
+// input when it is not valid UTF-8 or NFKC changes it, about 32 bytes per byte of the longest
+// piece that needs merging.
 #pragma once
 
 #include <memory>
