@@ -2,8 +2,9 @@
 # Side-by-side tokenizer throughput (see tokenizer_compare.mjs): Switchyard vs tiktoken (WASM),
 # tiktoken-node (native tiktoken-rs) and llama3-tokenizer-js, same text, one thread.
 #   bench/tokenizer_compare.sh [build-dir] [extra args for tokenizer_compare.mjs]
-# tiktoken-node is installed from npm into <build-dir>/tokenizer-compare (not the repo); if the
-# install fails (offline), the comparison runs without it and says so.
+# tiktoken-node is an optional dependency in tools/vocab/package.json, installed by
+# scripts/bootstrap.sh; where it is missing (no prebuilt binary for the platform), the
+# comparison runs without it and says so.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="$(cd "${1:-$ROOT/build}" && pwd)"
@@ -13,13 +14,9 @@ if [ ! -x "$BENCH" ]; then
   echo "tokenizer_compare: $BENCH missing; build it: ninja -C $BUILD tokenizer_bench" >&2
   exit 1
 fi
-CACHE="$BUILD/tokenizer-compare"
-TIKTOKEN_NODE="$CACHE/node_modules/tiktoken-node"
+TIKTOKEN_NODE="$ROOT/tools/vocab/node_modules/tiktoken-node"
 if [ ! -d "$TIKTOKEN_NODE" ]; then
-  mkdir -p "$CACHE"
-  if ! (cd "$CACHE" && npm install --no-save --no-audit --no-fund --silent tiktoken-node@0.0.7 >/dev/null 2>&1); then
-    echo "tokenizer_compare: npm could not install tiktoken-node (offline?); comparing without it"
-  fi
+  echo "tokenizer_compare: tiktoken-node is not installed (run scripts/bootstrap.sh); comparing without it"
 fi
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"
 exec node "$ROOT/bench/tokenizer_compare.mjs" --bench "$BENCH" --tiktoken-node "$TIKTOKEN_NODE" "$@"
