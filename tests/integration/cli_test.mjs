@@ -62,3 +62,35 @@ test('an unusable listen address is a clear error, not a crash', async () => {
   assert.equal(r.status, 1);
   assert.match(r.stdout + r.stderr, /cannot listen on 127.0.0.1:\d+/);
 });
+
+test('tokens count and encode: catalog models, name fallback, files and stdin, bad arguments', () => {
+  const count = (args, input) => spawnSync(GATEWAY_BIN, ['tokens', 'count', ...args],
+    { encoding: 'utf8', input, timeout: 10000 });
+  // A catalog model: its vocabulary and its input price ($30 per 1M for gpt-4-turbo).
+  const g = count(['--model', 'gpt-4-turbo'], 'hello world');
+  assert.equal(g.status, 0, g.stderr);
+  assert.match(g.stdout, /tokens: 2\nvocabulary: cl100k_base/);
+  assert.match(g.stdout, /cost as input: \$0\.000060/);
+  // Not in the catalog: chosen by name, or the documented fallback, and no price.
+  assert.match(count(['--model', 'gpt-4o-mini'], 'hello world').stdout, /vocabulary: o200k_base/);
+  const unknown = count(['--model', 'totally-new-model'], 'hello world');
+  assert.equal(unknown.status, 0);
+  assert.match(unknown.stdout, /vocabulary: cl100k_base/);
+  assert.match(unknown.stdout, /cost: unknown/);
+  // A file argument, and invalid UTF-8 counted without failing.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sy-tok-'));
+  const file = path.join(dir, 'bytes.bin');
+  fs.writeFileSync(file, Buffer.from([0x68, 0x69, 0xff, 0xfe, 0x20, 0xc3]));
+  const bytes = run('tokens', 'count', '--vocab', 'llama2', file);
+  assert.equal(bytes.status, 0, bytes.stderr);
+  assert.match(bytes.stdout, /tokens: [1-9]/);
+  const ids = run('tokens', 'encode', '--vocab', 'cl100k_base', path.join(root, 'tests/data/tokens/bl_prose.txt'));
+  assert.equal(ids.status, 0, ids.stderr);
+  assert.match(ids.stdout, /^\d+( \d+)+\n$/);
+  // Bad arguments.
+  assert.equal(run('tokens', 'count', path.join(dir, 'missing.txt'), '--vocab', 'claude').status, 1);
+  assert.equal(count(['--model', 'gpt-4', '--vocab', 'claude'], 'x').status, 2);
+  const badVocab = count(['--vocab', 'gpt2'], 'x');
+  assert.equal(badVocab.status, 1);
+  assert.match(badVocab.stderr, /unknown vocabulary 'gpt2'/);
+});
