@@ -1,0 +1,56 @@
+// Internal to the prompt analyser: one hash table of lower-cased words giving, per word, the
+// Latin-script languages it is a stop word of and the task/complexity cue it carries, plus
+// substring cues for scripts written without spaces (CJK) or with clitics (Arabic, Hindi).
+// Thread safety: built once (function-local static), read-only afterwards.
+// Failure: none.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace switchyard::routing::detail {
+
+// Latin-script languages voted by stop words, as bits of LexEntry::langs.
+enum LatinLang : uint8_t { kEn, kDe, kFr, kEs, kIt, kPt, kNl, kLatinLangCount };
+inline constexpr std::string_view kLatinLangCodes[kLatinLangCount] = {"en", "de", "fr", "es",
+                                                                      "it", "pt", "nl"};
+
+enum class Cue : uint8_t {
+    kNone,
+    kCodeWord,     // "code", "function", "python", "bug", "refactor"
+    kCodeKeyword,  // syntax: "def", "return", "const", "import", "void"
+    kMathWord,     // "solve", "equation", "integral", "probability"
+    kReasonWord,   // "why", "prove", "logic", "puzzle", "reason"
+    kStepWord,     // "step", "then", "first", "finally": multi-step cues
+    kConstraint,   // "must", "exactly", "without", "only", "ensure"
+    kSummaryWord,  // "summarize", "tldr", "zusammenfassen", "résume"
+    kExtractWord,  // "extract", "parse", "list all", "fields"
+    kJsonWord,     // "json", "csv", "yaml"
+    kFormatWord,   // "respond", "return", "output", "format"
+    kTranslateWord,
+    kLanguageName,  // "french", "deutsch", "español"
+    kCreativeWord,  // "poem", "story", "haiku", "lyrics"
+    kGreeting,      // "hi", "hello", "thanks"
+    kCount,
+};
+inline constexpr int kCueCount = static_cast<int>(Cue::kCount);
+
+struct LexEntry {
+    uint8_t langs = 0;  // bit (1 << LatinLang)
+    Cue cue = Cue::kNone;
+};
+
+// Lower-cased word (ASCII, Latin-1 and Cyrillic capitals folded by the caller) to entry;
+// nullptr when unknown. Words longer than kMaxWordBytes are never in the table.
+inline constexpr size_t kMaxWordBytes = 32;
+const LexEntry* lex_lookup(std::string_view lowered_word);
+
+struct SubstringCue {
+    std::string_view text;
+    Cue cue;
+};
+std::span<const SubstringCue> substring_cues();
+
+}  // namespace switchyard::routing::detail

@@ -1,0 +1,261 @@
+// The analyser's word lists: stop words for en, de, fr, es, it, pt, nl and the task cues in
+// those languages plus Russian, with an open-addressing table keyed by the word's bytes.
+#include <array>
+#include <cstring>
+#include <memory>
+
+#include "lexicon.hpp"
+
+namespace switchyard::routing::detail {
+
+namespace {
+
+struct WordList {
+    Cue cue;
+    int8_t lang;        // LatinLang for stop words, -1 for cues
+    const char* words;  // space-separated
+};
+
+constexpr WordList kLists[] = {
+    // Stop words: frequent, short, and as distinctive as they come.
+    {Cue::kNone, kEn,
+     "the and of to is in that it for you with on this are be was what how can please my me i "
+     "have do not from an or at by your we which there would should about they but will does "
+     "why when who were been has had its these those than then into our could write give "
+     "tell explain"},
+    {Cue::kNone, kDe,
+     "der die das und ist nicht ich ein eine zu den mit sich von auf für dem es wie bitte auch "
+     "im sie wir kann werden wird oder aber was wenn noch nach bei mir mein meine dass einen "
+     "diese dieser sind hat haben über uns ihr warum können ihn einem eines nur schreibe "
+     "erkläre gib zum zur"},
+    {Cue::kNone, kFr,
+     "le la les et est des une un du que qui pour dans pas sur ce cette avec il elle je vous "
+     "nous mais ou au aux sont être très plus mon ma mes votre comment pourquoi peux qu "
+     "ces leur leurs moi toi tu ton fait faire écris explique donne"},
+    {Cue::kNone, kEs,
+     "el la los las y es en que de del por para con una un no se lo más como pero su sus al "
+     "este esta está son me mi qué cómo porque puedes hay muy también ser tiene o ella "
+     "escribe explica dame cuál cuáles"},
+    {Cue::kNone, kIt,
+     "il lo la gli le e è di che per non un una sono con del della dei nel nella questo "
+     "questa come ma anche mi ti si ho ha più perché cosa puoi molto essere alla delle sul "
+     "scrivi spiega dammi"},
+    {Cue::kNone, kPt,
+     "o a os as e é de do da dos das em no na nos que para com um uma não por se mais como "
+     "mas ao seu sua você isso este esta está são ser ter muito também pelo pela meu minha "
+     "porque pode escreva explique"},
+    {Cue::kNone, kNl,
+     "de het een en is van in dat op te zijn voor met niet die er ik je we ook maar om aan "
+     "als bij of uit dan nog wat hoe kan kunt naar mijn deze dit wordt worden heb heeft jij "
+     "u waarom alstublieft graag schrijf leg geef"},
+
+    // Task cues. Several languages where the word is cheap to list.
+    {Cue::kCodeWord, -1,
+     "code coding function functions method class script program programming implement "
+     "implementation refactor debug bug bugs compile compiler python javascript typescript "
+     "java rust golang c++ sql regex api endpoint unittest tests test stacktrace traceback "
+     "exception segfault typeerror snippet repo library dockerfile kubernetes bash shell "
+     "html css react django flask query database algorithm "
+     "funktion programm programmiere quellcode fehlermeldung "
+     "fonction programme classe "
+     "código función programa "
+     "codice funzione "
+     "functie "
+     "код кода функцию функция программу программа скрипт"},
+    {Cue::kCodeKeyword, -1,
+     "def return import include const let var void public private static struct fn impl "
+     "elif lambda async await println printf cout std nullptr null self int main "
+     "select"},
+    {Cue::kMathWord, -1,
+     "solve calculate compute equation equations integral derivative probability sum "
+     "percent percentage average median modulo prime primes factorial "
+     "theorem lemma proof matrix vector polynomial sqrt log ln sin cos tan math maths "
+     "arithmetic geometry algebra calculus triangle area volume ratio fraction divisible "
+     "berechne löse gleichung wahrscheinlichkeit beweise "
+     "calcule calculer résous équation probabilité "
+     "calcula resuelve ecuación probabilidad "
+     "calcola risolvi equazione "
+     "bereken los vergelijking "
+     "реши вычисли докажи уравнение вероятность"},
+    {Cue::kReasonWord, -1,
+     "why prove reason reasoning logic logical puzzle riddle deduce infer analyze "
+     "analyse compare tradeoffs tradeoff pros cons evaluate justify argument hypothesis "
+     "warum pourquoi perché waarom почему"},
+    {Cue::kStepWord, -1,
+     "step steps first second third then next finally afterwards subsequently stage phase "
+     "schritt schritte zuerst dann danach schließlich "
+     "étape étapes puis ensuite enfin "
+     "paso pasos luego después finalmente "
+     "passo passi poi quindi infine "
+     "stap stappen daarna vervolgens "
+     "шаг шаги затем потом"},
+    {Cue::kConstraint, -1,
+     "must should ensure exactly only without never avoid require requires required "
+     "requirement requirements constraint constraints limit maximum minimum least most "
+     "strictly mandatory "
+     "muss müssen genau ohne nie darf "
+     "doit doivent exactement sans jamais "
+     "debe deben exactamente sin nunca "
+     "deve devono esattamente senza mai "
+     "moet moeten precies zonder nooit "
+     "должен должна нужно без"},
+    {Cue::kSummaryWord, -1,
+     "summarize summarise summary summarization summarisation tldr tl recap condense "
+     "synopsis gist abstract outline "
+     "zusammenfassen zusammenfassung fasse zusammengefasst "
+     "résume résumer résumé résumez synthèse "
+     "resume resumir resumen resuma "
+     "riassumi riassunto riassumere sintesi "
+     "resuma resumo "
+     "samenvatting vat samenvatten "
+     "кратко резюме резюмируй перескажи суммируй"},
+    {Cue::kExtractWord, -1,
+     "extract extraction pull identify entities entity fields field names addresses "
+     "dates amounts table rows columns invoice fill "
+     "extrahiere extrahieren "
+     "extrais extraire extrayez "
+     "extrae extraer extraiga "
+     "estrai estrarre "
+     "extraia extrair "
+     "haal extraheer "
+     "извлеки извлечь выпиши"},
+    {Cue::kJsonWord, -1, "json csv yaml xml jsonl"},
+    {Cue::kFormatWord, -1,
+     "respond response reply output format formatted return returns answer only "
+     "antworte ausgabe format réponds sortie responde salida rispondi uscita antwoord"},
+    {Cue::kTranslateWord, -1,
+     "translate translation translated translating "
+     "übersetze übersetzen übersetzung "
+     "traduis traduire traduction traduisez "
+     "traduce traducir traducción traduzca "
+     "traduci tradurre traduzione "
+     "traduza traduzir tradução "
+     "vertaal vertalen vertaling "
+     "переведи перевести перевод переведите"},
+    {Cue::kLanguageName, -1,
+     "english french german spanish italian portuguese dutch russian chinese japanese korean "
+     "arabic hindi englisch französisch deutsch spanisch italienisch "
+     "anglais français allemand espagnol italien "
+     "inglés francés alemán español italiano "
+     "inglese francese tedesco spagnolo "
+     "inglês francês alemão espanhol "
+     "engels frans duits spaans "
+     "английский английского французский немецкий"},
+    {Cue::kCreativeWord, -1,
+     "poem poems poetry haiku sonnet limerick verse verses rhyme lyrics song story stories "
+     "tale fairy novel fiction screenplay script character plot fable "
+     "slogan joke jokes ballad ode "
+     "gedicht geschichte märchen reim lied "
+     "poème conte histoire chanson "
+     "poema cuento historia canción "
+     "poesia racconto storia canzone "
+     "poema história conto "
+     "verhaal sprookje liedje "
+     "стихотворение стих рассказ сказку историю песню"},
+    {Cue::kGreeting, -1,
+     "hi hello hey thanks thank cheers morning hallo danke bonjour merci salut hola gracias "
+     "ciao grazie olá obrigado dank привет спасибо здравствуйте"},
+};
+
+constexpr SubstringCue kSubstringCues[] = {
+    {"代码", Cue::kCodeWord},       {"函数", Cue::kCodeWord},        {"程序", Cue::kCodeWord},
+    {"コード", Cue::kCodeWord},     {"関数", Cue::kCodeWord},        {"プログラム", Cue::kCodeWord},
+    {"코드", Cue::kCodeWord},       {"함수", Cue::kCodeWord},        {"कोड", Cue::kCodeWord},
+    {"फ़ंक्शन", Cue::kCodeWord},       {"برمج", Cue::kCodeWord},        {"دالة", Cue::kCodeWord},
+    {"计算", Cue::kMathWord},       {"求解", Cue::kMathWord},        {"证明", Cue::kMathWord},
+    {"方程", Cue::kMathWord},       {"計算", Cue::kMathWord},        {"証明", Cue::kMathWord},
+    {"계산", Cue::kMathWord},       {"방정식", Cue::kMathWord},      {"हल करें", Cue::kMathWord},
+    {"समीकरण", Cue::kMathWord},     {"احسب", Cue::kMathWord},        {"معادلة", Cue::kMathWord},
+    {"总结", Cue::kSummaryWord},    {"摘要", Cue::kSummaryWord},     {"概括", Cue::kSummaryWord},
+    {"要約", Cue::kSummaryWord},    {"まとめ", Cue::kSummaryWord},   {"요약", Cue::kSummaryWord},
+    {"सारांश", Cue::kSummaryWord},   {"لخص", Cue::kSummaryWord},      {"ملخص", Cue::kSummaryWord},
+    {"提取", Cue::kExtractWord},    {"抽出", Cue::kExtractWord},     {"추출", Cue::kExtractWord},
+    {"निकालें", Cue::kExtractWord},   {"استخرج", Cue::kExtractWord},   {"翻译", Cue::kTranslateWord},
+    {"翻訳", Cue::kTranslateWord},  {"訳して", Cue::kTranslateWord}, {"번역", Cue::kTranslateWord},
+    {"अनुवाद", Cue::kTranslateWord}, {"ترجم", Cue::kTranslateWord},   {"诗", Cue::kCreativeWord},
+    {"故事", Cue::kCreativeWord},   {"詩", Cue::kCreativeWord},      {"物語", Cue::kCreativeWord},
+    {"小説", Cue::kCreativeWord},   {"시를", Cue::kCreativeWord},    {"이야기", Cue::kCreativeWord},
+    {"소설", Cue::kCreativeWord},   {"कविता", Cue::kCreativeWord},   {"कहानी", Cue::kCreativeWord},
+    {"قصيدة", Cue::kCreativeWord},  {"قصة", Cue::kCreativeWord},     {"你好", Cue::kGreeting},
+    {"こんにちは", Cue::kGreeting}, {"안녕", Cue::kGreeting},        {"नमस्ते", Cue::kGreeting},
+    {"مرحبا", Cue::kGreeting},
+};
+
+uint64_t load_padded(const char* p, size_t n) {
+    uint64_t v = 0;
+    std::memcpy(&v, p, n < 8 ? n : 8);
+    return v;
+}
+
+uint64_t word_hash(std::string_view w) {
+    const uint64_t a = load_padded(w.data(), w.size());
+    const uint64_t b = w.size() > 8 ? load_padded(w.data() + w.size() - 8, 8) : 0;
+    uint64_t h = (a ^ (w.size() * 0x9E3779B97F4A7C15ull)) * 0xC2B2AE3D27D4EB4Full;
+    h ^= b * 0x165667B19E3779F9ull;
+    return h ^ (h >> 29);
+}
+
+class Lexicon {
+public:
+    Lexicon() {
+        for (const auto& list : kLists) {
+            std::string_view words = list.words;
+            while (!words.empty()) {
+                const size_t sp = words.find(' ');
+                const std::string_view w = words.substr(0, sp);
+                words = sp == std::string_view::npos ? std::string_view{} : words.substr(sp + 1);
+                if (w.empty() || w.size() > kMaxWordBytes) continue;
+                Slot& slot = find_or_insert(w);
+                if (list.lang >= 0) slot.entry.langs |= static_cast<uint8_t>(1u << list.lang);
+                if (list.cue != Cue::kNone && slot.entry.cue == Cue::kNone)
+                    slot.entry.cue = list.cue;
+            }
+        }
+    }
+
+    const LexEntry* find(std::string_view w) const {
+        if (w.empty() || w.size() > kMaxWordBytes) return nullptr;
+        for (size_t i = word_hash(w) & kMask;; i = (i + 1) & kMask) {
+            const Slot& s = slots_[i];
+            if (s.len == 0) return nullptr;
+            if (s.len == w.size() && std::memcmp(s.bytes, w.data(), w.size()) == 0) return &s.entry;
+        }
+    }
+
+private:
+    static constexpr size_t kSize = 4096, kMask = kSize - 1;
+    struct Slot {
+        char bytes[kMaxWordBytes];
+        uint8_t len = 0;
+        LexEntry entry;
+    };
+    Slot& find_or_insert(std::string_view w) {
+        for (size_t i = word_hash(w) & kMask;; i = (i + 1) & kMask) {
+            Slot& s = slots_[i];
+            if (s.len == w.size() && std::memcmp(s.bytes, w.data(), w.size()) == 0) return s;
+            if (s.len == 0) {
+                std::memcpy(s.bytes, w.data(), w.size());
+                s.len = static_cast<uint8_t>(w.size());
+                return s;
+            }
+        }
+    }
+    std::array<Slot, kSize> slots_{};
+};
+
+const Lexicon& lexicon() {
+    static const auto* lx = new Lexicon();  // never destroyed: safe during static teardown
+    return *lx;
+}
+
+}  // namespace
+
+const LexEntry* lex_lookup(std::string_view lowered_word) {
+    return lexicon().find(lowered_word);
+}
+
+std::span<const SubstringCue> substring_cues() {
+    return kSubstringCues;
+}
+
+}  // namespace switchyard::routing::detail
