@@ -31,7 +31,8 @@ inline unsigned char at(std::string_view s, size_t i) {
 
 struct Match {
     PiiKind kind = PiiKind::kEmail;
-    size_t length = 0;  // 0: no match
+    size_t length = 0;   // 0: no match
+    bool report = true;  // false: skip `length` bytes without a finding (a failed ID)
 };
 
 // IBAN length for a country code, 0 when the country has no IBAN.

@@ -221,7 +221,10 @@ Match iban(std::string_view s, size_t i) {
         ++pos;
     }
     if (is_alnum(at(s, pos))) return {};
-    if (!iban_valid({buf.data(), static_cast<size_t>(want)})) return {};
+    // A well-formed IBAN with a wrong check digit is still one token: skip it whole, so its
+    // digit groups are not read as a phone number.
+    if (!iban_valid({buf.data(), static_cast<size_t>(want)}))
+        return {PiiKind::kIban, pos - i, false};
     return {PiiKind::kIban, pos - i};
 }
 

@@ -143,7 +143,7 @@ void scan_pii(std::string_view s, const PiiOptions& options, std::vector<PiiFind
             if (m.length == 0 && is_upper(c)) m = match_letter_id(s, i);
         }
         if (m.length != 0) {
-            emit(m.kind, i, m.length);
+            if (m.report) emit(m.kind, i, m.length);
             i += m.length;
             continue;
         }

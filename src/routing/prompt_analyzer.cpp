@@ -62,14 +62,27 @@ float role_weight(const Message& m, bool is_last_user) {
 }
 
 // Head and tail windows of a long text, so a pasted log cannot make classification slow.
-void accumulate_windowed(std::string_view text, float weight, bool substrings, uint32_t window,
-                         detail::TextFeatures& f) {
+void accumulate_window(std::string_view text, float weight, bool substrings, uint32_t window,
+                       detail::TextFeatures& f) {
     if (text.size() <= 2 * static_cast<size_t>(window)) {
         detail::accumulate_features(text, weight, substrings, f);
         return;
     }
     detail::accumulate_features(text.substr(0, window), weight, substrings, f);
     detail::accumulate_features(text.substr(text.size() - window), weight, false, f);
+}
+
+// The text between the PII findings: a key's random characters ("sk-...tL8...") must not
+// read as words ("tl" for TL;DR), nor a PEM block as code.
+void accumulate_windowed(std::string_view text, const std::vector<PiiFinding>& findings,
+                         float weight, bool substrings, uint32_t window, detail::TextFeatures& f) {
+    size_t from = 0;
+    for (const auto& p : findings) {
+        if (p.offset > from)
+            accumulate_window(text.substr(from, p.offset - from), weight, substrings, window, f);
+        from = p.offset + p.length;
+    }
+    if (from < text.size()) accumulate_window(text.substr(from), weight, substrings, window, f);
 }
 
 bool json_response_format(const ChatRequest& r) {
@@ -121,7 +134,8 @@ PromptAnalysis PromptAnalyzer::analyze(const ChatRequest& request, int64_t promp
         const auto mi = static_cast<uint32_t>(i);
         if (!m.has_parts) {
             scan(m.text, mi, TextField::kText, 0);
-            if (w > 0) accumulate_windowed(m.text, w, is_last, options_.classify_window_bytes, f);
+            if (w > 0)
+                accumulate_windowed(m.text, scratch, w, is_last, options_.classify_window_bytes, f);
             if (is_last) language_text = m.text;
         } else {
             for (size_t p = 0; p < m.parts.size(); ++p) {
@@ -133,7 +147,8 @@ PromptAnalysis PromptAnalyzer::analyze(const ChatRequest& request, int64_t promp
                 if (part.type != ContentPart::Type::kText) continue;
                 scan(part.text, mi, TextField::kPart, static_cast<uint32_t>(p));
                 if (w > 0)
-                    accumulate_windowed(part.text, w, is_last, options_.classify_window_bytes, f);
+                    accumulate_windowed(part.text, scratch, w, is_last,
+                                        options_.classify_window_bytes, f);
                 if (is_last && language_text.size() < part.text.size()) language_text = part.text;
             }
         }

@@ -19,41 +19,44 @@ struct WordList {
 constexpr WordList kLists[] = {
     // Stop words: frequent, short, and as distinctive as they come.
     {Cue::kNone, kEn,
-     "the and of to is in that it for you with on this are be was what how can please my me i "
-     "have do not from an or at by your we which there would should about they but will does "
+     "the a all and of to is in that it for you with on this are be was what how can please my me "
+     "i "
+     "have do not from translate summarize summarise an or at by your we which there would should "
+     "about they but will does "
      "why when who were been has had its these those than then into our could write give "
      "tell explain"},
     {Cue::kNone, kDe,
      "der die das und ist nicht ich ein eine zu den mit sich von auf für dem es wie bitte auch "
      "im sie wir kann werden wird oder aber was wenn noch nach bei mir mein meine dass einen "
      "diese dieser sind hat haben über uns ihr warum können ihn einem eines nur schreibe "
-     "erkläre gib zum zur"},
+     "erkläre gib zum zur übersetze fasse berechne extrahiere englisch deutsch"},
     {Cue::kNone, kFr,
      "le la les et est des une un du que qui pour dans pas sur ce cette avec il elle je vous "
      "nous mais ou au aux sont être très plus mon ma mes votre comment pourquoi peux qu "
-     "ces leur leurs moi toi tu ton fait faire écris explique donne"},
+     "ces leur leurs moi toi tu ton fait faire écris explique donne traduis résume calcule extrais "
+     "anglais français"},
     {Cue::kNone, kEs,
      "el la los las y es en que de del por para con una un no se lo más como pero su sus al "
      "este esta está son me mi qué cómo porque puedes hay muy también ser tiene o ella "
-     "escribe explica dame cuál cuáles"},
+     "escribe explica dame cuál cuáles traduce resume calcula extrae inglés español"},
     {Cue::kNone, kIt,
      "il lo la gli le e è di che per non un una sono con del della dei nel nella questo "
      "questa come ma anche mi ti si ho ha più perché cosa puoi molto essere alla delle sul "
-     "scrivi spiega dammi"},
+     "scrivi spiega dammi traduci riassumi calcola estrai inglese italiano"},
     {Cue::kNone, kPt,
      "o a os as e é de do da dos das em no na nos que para com um uma não por se mais como "
      "mas ao seu sua você isso este esta está são ser ter muito também pelo pela meu minha "
-     "porque pode escreva explique"},
+     "porque pode escreva explique traduza resuma calcule extraia inglês português"},
     {Cue::kNone, kNl,
      "de het een en is van in dat op te zijn voor met niet die er ik je we ook maar om aan "
      "als bij of uit dan nog wat hoe kan kunt naar mijn deze dit wordt worden heb heeft jij "
-     "u waarom alstublieft graag schrijf leg geef"},
+     "u waarom alstublieft graag schrijf leg geef vertaal bereken engels nederlands"},
 
     // Task cues. Several languages where the word is cheap to list.
     {Cue::kCodeWord, -1,
      "code coding function functions method class script program programming implement "
      "implementation refactor debug bug bugs compile compiler python javascript typescript "
-     "java rust golang c++ sql regex api endpoint unittest tests test stacktrace traceback "
+     "java rust golang sql regex unittest tests test stacktrace traceback "
      "exception segfault typeerror snippet repo library dockerfile kubernetes bash shell "
      "html css react django flask query database algorithm "
      "funktion programm programmiere quellcode fehlermeldung "
@@ -67,9 +70,11 @@ constexpr WordList kLists[] = {
      "elif lambda async await println printf cout std nullptr null self int main "
      "select"},
     {Cue::kMathWord, -1,
-     "solve calculate compute equation equations integral derivative probability sum "
+     "solve calculate compute prove proof irrational rational root roots integer "
+     "integers puzzle riddle logic logical deduce equation equations integral derivative "
+     "probability sum "
      "percent percentage average median modulo prime primes factorial "
-     "theorem lemma proof matrix vector polynomial sqrt log ln sin cos tan math maths "
+     "theorem lemma matrix vector polynomial sqrt log ln sin cos tan math maths "
      "arithmetic geometry algebra calculus triangle area volume ratio fraction divisible "
      "berechne löse gleichung wahrscheinlichkeit beweise "
      "calcule calculer résous équation probabilité "
@@ -78,7 +83,7 @@ constexpr WordList kLists[] = {
      "bereken los vergelijking "
      "реши вычисли докажи уравнение вероятность"},
     {Cue::kReasonWord, -1,
-     "why prove reason reasoning logic logical puzzle riddle deduce infer analyze "
+     "why reason reasoning infer analyze "
      "analyse compare tradeoffs tradeoff pros cons evaluate justify argument hypothesis "
      "warum pourquoi perché waarom почему"},
     {Cue::kStepWord, -1,
@@ -124,7 +129,7 @@ constexpr WordList kLists[] = {
      "respond response reply output format formatted return returns answer only "
      "antworte ausgabe format réponds sortie responde salida rispondi uscita antwoord"},
     {Cue::kTranslateWord, -1,
-     "translate translation translated translating "
+     "translate translation translated translating translator "
      "übersetze übersetzen übersetzung "
      "traduis traduire traduction traduisez "
      "traduce traducir traducción traduzca "
