@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 #include "lexicon.hpp"
@@ -33,6 +34,9 @@ struct TextFeatures {
 void accumulate_features(std::string_view text, float weight, bool substrings, TextFeatures& f);
 
 std::array<float, kTaskTypeCount> score_tasks(const TextFeatures& f);
+
+// Language over several pieces of one text (the gaps between its PII findings).
+LanguageGuess detect_language_in(std::span<const std::string_view> segments);
 
 float complexity_score(const TextFeatures& f, int64_t tokens, TaskType task);
 

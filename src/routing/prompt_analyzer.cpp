@@ -5,6 +5,7 @@
 #include "switchyard/routing/prompt_analyzer.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "analyzer_detail.hpp"
 
@@ -85,6 +86,32 @@ void accumulate_windowed(std::string_view text, const std::vector<PiiFinding>& f
     if (from < text.size()) accumulate_window(text.substr(from), weight, substrings, window, f);
 }
 
+// The language sample: the first `window` bytes of the text, minus its PII findings.
+struct LanguageSample {
+    static constexpr size_t kMaxSegments = 16;
+    std::array<std::string_view, kMaxSegments> segments{};
+    size_t n = 0;
+    size_t bytes = 0;
+
+    void set(std::string_view text, const std::vector<PiiFinding>& findings, size_t window) {
+        n = 0;
+        bytes = 0;
+        size_t from = 0;
+        for (const auto& p : findings) {
+            if (n + 1 == kMaxSegments || p.offset >= window) break;
+            if (p.offset > from) add(text.substr(from, p.offset - from), window);
+            from = p.offset + p.length;
+        }
+        if (from < text.size()) add(text.substr(from), window);
+    }
+    void add(std::string_view s, size_t window) {
+        if (bytes >= window) return;
+        s = s.substr(0, window - bytes);
+        segments[n++] = s;
+        bytes += s.size();
+    }
+};
+
 bool json_response_format(const ChatRequest& r) {
     for (const auto& p : r.passthrough) {
         if (p.key != "response_format" && p.key != "output_format" && p.key != "format") continue;
@@ -126,7 +153,8 @@ PromptAnalysis PromptAnalyzer::analyze(const ChatRequest& request, int64_t promp
         }
     };
 
-    std::string_view language_text;
+    LanguageSample language;
+    size_t language_text_bytes = 0;
     for (size_t i = 0; i < msgs.size(); ++i) {
         const Message& m = msgs[i];
         const bool is_last = i == last_user;
@@ -136,7 +164,7 @@ PromptAnalysis PromptAnalyzer::analyze(const ChatRequest& request, int64_t promp
             scan(m.text, mi, TextField::kText, 0);
             if (w > 0)
                 accumulate_windowed(m.text, scratch, w, is_last, options_.classify_window_bytes, f);
-            if (is_last) language_text = m.text;
+            if (is_last) language.set(m.text, scratch, options_.language_window_bytes);
         } else {
             for (size_t p = 0; p < m.parts.size(); ++p) {
                 const ContentPart& part = m.parts[p];
@@ -149,7 +177,10 @@ PromptAnalysis PromptAnalyzer::analyze(const ChatRequest& request, int64_t promp
                 if (w > 0)
                     accumulate_windowed(part.text, scratch, w, is_last,
                                         options_.classify_window_bytes, f);
-                if (is_last && language_text.size() < part.text.size()) language_text = part.text;
+                if (is_last && language_text_bytes < part.text.size()) {  // the longest part
+                    language_text_bytes = part.text.size();
+                    language.set(part.text, scratch, options_.language_window_bytes);
+                }
             }
         }
         for (size_t t = 0; t < m.tool_calls.size(); ++t)
@@ -179,8 +210,7 @@ PromptAnalysis PromptAnalyzer::analyze(const ChatRequest& request, int64_t promp
                    : a.complexity_score < 0.65f ? Complexity::kMedium
                                                 : Complexity::kHigh;
 
-    const LanguageGuess lang =
-        detect_language(language_text.substr(0, options_.language_window_bytes));
+    const LanguageGuess lang = detail::detect_language_in({language.segments.data(), language.n});
     a.language = lang.language;
     a.language_confidence = lang.confidence;
 

@@ -89,11 +89,18 @@ void diacritic_vote(utf8proc_int32_t cp, std::array<float, kLatinLangCount>& vot
 
 }  // namespace
 
-LanguageGuess detect_language(std::string_view text) {
-    const auto* s = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
-    const auto n = static_cast<utf8proc_ssize_t>(text.size());
+namespace detail {
+
+struct LanguageCounts {
     std::array<float, kScripts> letters{};
     std::array<float, kLatinLangCount> votes{};
+};
+
+void count_language(std::string_view text, LanguageCounts& counts) {
+    const auto* s = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
+    const auto n = static_cast<utf8proc_ssize_t>(text.size());
+    auto& letters = counts.letters;
+    auto& votes = counts.votes;
     char word[detail::kMaxWordBytes];
     size_t wlen = 0;
     bool too_long = false;
@@ -155,7 +162,11 @@ LanguageGuess detect_language(std::string_view text) {
         i += len;
     }
     flush();
+}
 
+LanguageGuess decide_language(const LanguageCounts& counts) {
+    const auto& letters = counts.letters;
+    const auto& votes = counts.votes;
     // Non-Latin scripts: a character of CJK carries about a word, so it counts double.
     const float cjk = 2.0f * (letters[kHan] + letters[kKana]);
     const float hangul = 2.0f * letters[kHangul];
@@ -198,6 +209,19 @@ LanguageGuess detect_language(std::string_view text) {
     }
     if (top < 0 || top_v < 0.5f || top_v <= second_v) return {};
     return {detail::kLatinLangCodes[top], top_v / sum};
+}
+
+LanguageGuess detect_language_in(std::span<const std::string_view> segments) {
+    LanguageCounts counts;
+    for (auto s : segments)
+        count_language(s, counts);
+    return decide_language(counts);
+}
+
+}  // namespace detail
+
+LanguageGuess detect_language(std::string_view text) {
+    return detail::detect_language_in({&text, 1});
 }
 
 }  // namespace switchyard::routing
