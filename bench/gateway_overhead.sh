@@ -185,6 +185,10 @@ upstream:
   max_idle_connections_per_host: 64
 logging:
   level: warn
+auth:
+  open_access: true
+storage:
+  sqlite_path: $TMP/switchyard.db
 models:
   - name: bench-model
     provider: openai
