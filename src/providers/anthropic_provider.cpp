@@ -62,11 +62,17 @@ private:
 
 class AnthropicProvider final : public Provider {
 public:
-    explicit AnthropicProvider(const ModelConfig& model) : api_key_(detail::read_api_key(model)) {}
+    explicit AnthropicProvider(const ModelConfig& model)
+        : api_key_(detail::read_api_key(model)), model_(&model) {
+        // The upstream request heads of this model, built once (not per request).
+        target_ = model.url.path + "/messages";
+        append_header_lines(json_block_, header_list(model, false));
+        append_header_lines(stream_block_, header_list(model, true));
+    }
 
     awaitable<Result<ChatResponse>> chat(const ChatRequest& request, const ModelConfig& model,
                                          CallContext& ctx) override {
-        auto spec = make_spec(model, ctx);
+        auto spec = make_spec(model, ctx, false);
         if (!spec) co_return spec.error();
         spec->body =
             write_anthropic_request(request, model.upstream_model, model.default_max_tokens, false);
@@ -89,11 +95,10 @@ public:
     awaitable<Result<std::unique_ptr<ChatStream>>> chat_stream(const ChatRequest& request,
                                                                const ModelConfig& model,
                                                                CallContext& ctx) override {
-        auto spec = make_spec(model, ctx);
+        auto spec = make_spec(model, ctx, true);
         if (!spec) co_return spec.error();
         spec->body =
             write_anthropic_request(request, model.upstream_model, model.default_max_tokens, true);
-        spec->headers.emplace_back("accept", "text/event-stream");
         auto ex = co_await detail::open_event_stream(*spec, model, ctx, parse_anthropic_error);
         if (!ex) co_return ex.error();
         co_return std::unique_ptr<ChatStream>(
@@ -113,21 +118,41 @@ public:
     }
 
 private:
-    Result<HttpRequestSpec> make_spec(const ModelConfig& model, const CallContext& ctx) const {
+    // Content type, key, version, the model's extra headers (which may replace those), and
+    // for streams Accept, in the order http::fields::set() would apply them.
+    std::vector<std::pair<std::string, std::string>> header_list(const ModelConfig& model,
+                                                                 bool stream) const {
+        std::vector<std::pair<std::string, std::string>> h;
+        h.emplace_back("content-type", "application/json");
+        h.emplace_back("x-api-key", api_key_);
+        h.emplace_back("anthropic-version", std::string(kAnthropicVersion));
+        for (const auto& extra : model.headers)
+            h.push_back(extra);
+        if (stream) h.emplace_back("accept", "text/event-stream");
+        return h;
+    }
+
+    Result<HttpRequestSpec> make_spec(const ModelConfig& model, const CallContext& ctx,
+                                      bool stream) const {
         if (api_key_.empty()) return detail::missing_key_error(model);
         HttpRequestSpec spec;
         spec.url = &model.url;
-        spec.target = model.url.path + "/messages";
         spec.timeouts = ctx.timeouts;
-        spec.headers.emplace_back("content-type", "application/json");
-        spec.headers.emplace_back("x-api-key", api_key_);
-        spec.headers.emplace_back("anthropic-version", std::string(kAnthropicVersion));
-        for (const auto& h : model.headers)
-            spec.headers.push_back(h);
+        if (&model == model_) {  // the model this adapter was made for: prebuilt head
+            spec.fixed_target = target_;
+            spec.header_block = stream ? stream_block_ : json_block_;
+            return spec;
+        }
+        spec.target = model.url.path + "/messages";
+        spec.headers = header_list(model, stream);
         return spec;
     }
 
     std::string api_key_;
+    const ModelConfig* model_;
+    std::string target_;
+    std::string json_block_;
+    std::string stream_block_;
 };
 
 }  // namespace

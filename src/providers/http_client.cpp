@@ -1,31 +1,44 @@
 // Upstream HTTP client: pooled keep-alive connections, TLS, phase deadlines, cancellation.
 #include "switchyard/providers/http_client.hpp"
 
+#include "switchyard/core/deadline.hpp"
+
 #include <fmt/format.h>
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 
 namespace switchyard {
 
 struct UpstreamConnection {
-    explicit UpstreamConnection(net::io_context& ioc)
-        : plain(std::make_unique<beast::tcp_stream>(ioc)) {}
+    UpstreamConnection(net::io_context& ioc, std::chrono::steady_clock::duration granularity)
+        : plain(std::make_unique<tcp::socket>(ioc)),
+          deadline(SocketDeadline::make(*plain, granularity)) {}
+    ~UpstreamConnection() { deadline->detach(); }
+    UpstreamConnection(const UpstreamConnection&) = delete;
+    UpstreamConnection& operator=(const UpstreamConnection&) = delete;
 
-    beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+    tcp::socket& lowest() { return tls ? tls->next_layer() : *plain; }
 
     // Closes the socket so pending operations finish with an error.
     void abort() {
         beast::error_code ec;
-        lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
-        lowest().socket().close(ec);
+        lowest().shutdown(tcp::socket::shutdown_both, ec);
+        lowest().close(ec);
+    }
+
+    // An operation's error, as a timeout when this connection's deadline caused it.
+    beast::error_code timed(beast::error_code ec) const {
+        if (ec && deadline->expired()) return beast::error::timeout;
+        return ec;
     }
 
     // A pooled connection is stale if the peer closed it (readable with EOF) or broke it.
     bool looks_alive() {
-        auto& sock = lowest().socket();
+        auto& sock = lowest();
         if (!sock.is_open()) return false;
         char c;
         const ssize_t n = ::recv(sock.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -34,23 +47,22 @@ struct UpstreamConnection {
         return false;  // unsolicited bytes on an idle connection: do not trust it
     }
 
-    std::unique_ptr<beast::tcp_stream> plain;
-    std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
+    std::unique_ptr<tcp::socket> plain;
+    std::unique_ptr<beast::ssl_stream<tcp::socket>> tls;
+    // Connect, first byte, between chunks and total, enforced by one lazily re-armed timer
+    // (closes the socket when due) instead of a timer per read and write.
+    std::shared_ptr<SocketDeadline> deadline;
     beast::flat_buffer buffer;
     // Body read buffer, kept with the connection so pooled reuse allocates nothing.
     static constexpr size_t kChunkBytes = 16 * 1024;
     std::unique_ptr<char[]> chunk{new char[kChunkBytes]};
-    std::string key;
+    size_t pool = 0;  // HttpClient::pools_ index
     std::chrono::steady_clock::time_point idle_since;
 };
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string pool_key(const Url& url) {
-    return fmt::format("{}://{}:{}", url.tls ? "https" : "http", url.host, url.port);
-}
 
 // Time left until `deadline`, capped at `phase`.
 Clock::duration budget(Clock::time_point deadline, std::chrono::milliseconds phase) {
@@ -60,10 +72,14 @@ Clock::duration budget(Clock::time_point deadline, std::chrono::milliseconds pha
 }
 
 template <class Stream>
-awaitable<beast::error_code> write_request(Stream& s, http::request<http::string_body>& req) {
+awaitable<beast::error_code> write_request(Stream& s, std::array<net::const_buffer, 2> buffers) {
     beast::error_code ec;
-    co_await http::async_write(s, req, net::redirect_error(net::use_awaitable, ec));
+    co_await net::async_write(s, buffers, net::redirect_error(net::use_awaitable, ec));
     co_return ec;
+}
+
+bool same_name(std::string_view a, std::string_view b) {
+    return beast::iequals(a, b);
 }
 
 template <class Stream>
@@ -142,13 +158,16 @@ awaitable<Result<std::string_view>> HttpExchange::read_some() {
         }
         p.get().body().data = conn_->chunk.get();
         p.get().body().size = UpstreamConnection::kChunkBytes;
-        conn_->lowest().expires_after(budget(deadline_, timeouts_.between_chunks));
+        conn_->deadline->expire_after(budget(deadline_, timeouts_.between_chunks),
+                                      SocketDeadline::OnExpiry::kClose);
         beast::error_code ec;
         if (conn_->tls) {
             ec = co_await read_body_some(*conn_->tls, conn_->buffer, p);
         } else {
             ec = co_await read_body_some(*conn_->plain, conn_->buffer, p);
         }
+        conn_->deadline->clear();
+        ec = conn_->timed(ec);
         if (ec == http::error::need_buffer) ec = {};
         if (ec) {
             failed_ = true;
@@ -196,7 +215,23 @@ awaitable<Result<std::string>> HttpExchange::read_all(uint64_t max_bytes) {
 // ---------------------------------------------------------------- HttpClient
 
 HttpClient::HttpClient(net::io_context& ioc, net::ssl::context& tls, const UpstreamConfig& config)
-    : ioc_(ioc), tls_(tls), config_(config) {}
+    : ioc_(ioc), tls_(tls), config_(config) {
+    // The shortest phase timeout: requests in steady state then never re-arm the timer.
+    const int64_t shortest = std::min({config.connect_timeout_ms, config.first_byte_timeout_ms,
+                                       config.between_chunks_timeout_ms, config.total_timeout_ms});
+    deadline_granularity_ = std::chrono::milliseconds(std::max<int64_t>(shortest, 1));
+}
+
+void append_header_lines(std::string& out,
+                         const std::vector<std::pair<std::string, std::string>>& headers) {
+    for (size_t i = 0; i < headers.size(); ++i) {
+        bool replaced = false;
+        for (size_t j = i + 1; j < headers.size() && !replaced; ++j)
+            replaced = same_name(headers[i].first, headers[j].first);
+        if (replaced) continue;
+        out.append(headers[i].first).append(": ").append(headers[i].second).append("\r\n");
+    }
+}
 
 HttpClient::~HttpClient() = default;
 
@@ -221,15 +256,26 @@ std::unique_ptr<net::ssl::context> HttpClient::make_tls_context(const UpstreamCo
 
 size_t HttpClient::idle_connections() const {
     size_t n = 0;
-    for (const auto& [k, v] : idle_)
-        n += v.size();
+    for (const auto& p : pools_)
+        n += p.idle.size();
     return n;
 }
 
-std::unique_ptr<UpstreamConnection> HttpClient::take_idle(const std::string& key) {
-    auto it = idle_.find(key);
-    if (it == idle_.end()) return nullptr;
-    auto& list = it->second;
+size_t HttpClient::pool_index(const Url& url) {
+    for (size_t i = 0; i < pools_.size(); ++i) {
+        const Pool& p = pools_[i];
+        if (p.port == url.port && p.tls == url.tls && p.host == url.host) return i;
+    }
+    Pool& p = pools_.emplace_back();
+    p.tls = url.tls;
+    p.host = url.host;
+    p.port = url.port;
+    p.host_header = url.host_header();
+    return pools_.size() - 1;
+}
+
+std::unique_ptr<UpstreamConnection> HttpClient::take_idle(size_t pool) {
+    auto& list = pools_[pool].idle;
     const auto now = Clock::now();
     while (!list.empty()) {
         auto conn = std::move(list.back());
@@ -246,20 +292,20 @@ std::unique_ptr<UpstreamConnection> HttpClient::take_idle(const std::string& key
 }
 
 void HttpClient::put_idle(std::unique_ptr<UpstreamConnection> conn) {
-    auto& list = idle_[conn->key];
+    auto& list = pools_[conn->pool].idle;
     if (list.size() >= config_.max_idle_connections_per_host) {
         conn->abort();
         return;
     }
-    conn->lowest().expires_never();
+    conn->deadline->clear();
     conn->idle_since = Clock::now();
     list.push_back(std::move(conn));
 }
 
 awaitable<Result<std::unique_ptr<UpstreamConnection>>> HttpClient::connect(
     const Url& url, Clock::time_point deadline, const UpstreamTimeouts& t, CancelSignal* cancel) {
-    auto conn = std::make_unique<UpstreamConnection>(ioc_);
-    conn->key = pool_key(url);
+    auto conn = std::make_unique<UpstreamConnection>(ioc_, deadline_granularity_);
+    conn->pool = pool_index(url);
     const auto connect_deadline = std::min(deadline, Clock::now() + t.connect);
     auto timed_out = [&](std::string_view what) {
         return upstream_error(ErrorKind::kUpstreamTimeout,
@@ -289,8 +335,9 @@ awaitable<Result<std::unique_ptr<UpstreamConnection>>> HttpClient::connect(
 
     auto* raw = conn.get();
     if (cancel) cancel->on_cancel([raw] { raw->abort(); });
-    raw->plain->expires_at(connect_deadline);
-    co_await raw->plain->async_connect(results, net::redirect_error(net::use_awaitable, ec));
+    raw->deadline->expire_at(connect_deadline, SocketDeadline::OnExpiry::kClose);
+    co_await net::async_connect(*raw->plain, results, net::redirect_error(net::use_awaitable, ec));
+    ec = raw->timed(ec);
     if (cancel && cancel->cancelled()) co_return cancelled_error();
     if (ec == beast::error::timeout) co_return timed_out("connect");
     if (ec) {
@@ -298,11 +345,11 @@ awaitable<Result<std::unique_ptr<UpstreamConnection>>> HttpClient::connect(
             ErrorKind::kUpstream,
             fmt::format("cannot connect to upstream {}:{}: {}", url.host, url.port, ec.message()));
     }
-    raw->plain->socket().set_option(tcp::no_delay(true), ec);
+    raw->plain->set_option(tcp::no_delay(true), ec);
 
     if (url.tls) {
-        raw->tls =
-            std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(*raw->plain), tls_);
+        raw->tls = std::make_unique<beast::ssl_stream<tcp::socket>>(std::move(*raw->plain), tls_);
+        raw->deadline->retarget(raw->tls->next_layer());
         raw->plain.reset();
         if (!SSL_set_tlsext_host_name(raw->tls->native_handle(), url.host.c_str())) {
             co_return upstream_error(ErrorKind::kUpstream, "cannot set TLS SNI host name");
@@ -310,6 +357,7 @@ awaitable<Result<std::unique_ptr<UpstreamConnection>>> HttpClient::connect(
         raw->tls->set_verify_callback(net::ssl::host_name_verification(url.host));
         co_await raw->tls->async_handshake(net::ssl::stream_base::client,
                                            net::redirect_error(net::use_awaitable, ec));
+        ec = raw->timed(ec);
         if (cancel && cancel->cancelled()) co_return cancelled_error();
         if (ec == beast::error::timeout) co_return timed_out("TLS handshake");
         if (ec) {
@@ -318,6 +366,7 @@ awaitable<Result<std::unique_ptr<UpstreamConnection>>> HttpClient::connect(
                 fmt::format("TLS handshake with upstream {} failed: {}", url.host, ec.message()));
         }
     }
+    raw->deadline->clear();
     co_return conn;
 }
 
@@ -325,22 +374,39 @@ awaitable<Result<std::unique_ptr<HttpExchange>>> HttpClient::start(const HttpReq
                                                                    CancelSignal* cancel) {
     const Url& url = *spec.url;
     const auto deadline = Clock::now() + spec.timeouts.total;
-    const std::string key = pool_key(url);
+    const size_t pool = pool_index(url);
 
-    http::request<http::string_body> req{spec.method, spec.target, 11};
-    req.set(http::field::host, url.host_header());
-    req.set(http::field::user_agent, "switchyard/0.1");
-    for (const auto& [k, v] : spec.headers)
-        req.set(k, v);
-    req.keep_alive(true);
-    if (spec.method != http::verb::get || !spec.body.empty()) {
-        req.body() = spec.body;
-        req.prepare_payload();
+    // The request head, written by hand (no http::fields, no serializer): request line,
+    // Host and User-Agent (unless `headers` replace them), the caller's preformatted block,
+    // its other headers, Content-Length. The body is sent from `spec` as it is.
+    std::string head;
+    head.reserve(256 + spec.header_block.size());
+    const std::string_view target =
+        spec.fixed_target.empty() ? std::string_view(spec.target) : spec.fixed_target;
+    head.append(std::string_view(http::to_string(spec.method)))
+        .append(" ")
+        .append(target)
+        .append(" HTTP/1.1\r\n");
+    bool own_host = false;
+    bool own_agent = false;
+    for (const auto& [k, v] : spec.headers) {
+        own_host = own_host || same_name(k, "host");
+        own_agent = own_agent || same_name(k, "user-agent");
     }
+    if (!own_host) head.append("Host: ").append(pools_[pool].host_header).append("\r\n");
+    if (!own_agent) head.append("User-Agent: switchyard/0.1\r\n");
+    head.append(spec.header_block);
+    append_header_lines(head, spec.headers);
+    if (spec.method != http::verb::get || !spec.body.empty()) {
+        head.append("Content-Length: ").append(std::to_string(spec.body.size())).append("\r\n");
+    }
+    head.append("\r\n");
+    const std::array<net::const_buffer, 2> request_buffers{
+        net::buffer(head), net::buffer(spec.body.data(), spec.body.size())};
 
     for (int attempt = 0; attempt < 2; ++attempt) {
         if (cancel && cancel->cancelled()) co_return cancelled_error();
-        auto conn = take_idle(key);
+        auto conn = take_idle(pool);
         const bool reused = conn != nullptr;
         if (!conn) {
             auto fresh = co_await connect(url, deadline, spec.timeouts, cancel);
@@ -355,20 +421,23 @@ awaitable<Result<std::unique_ptr<HttpExchange>>> HttpClient::start(const HttpReq
         ex->cancel_ = cancel;
         ex->timeouts_ = spec.timeouts;
         ex->deadline_ = deadline;
-        ex->host_ = url.host_header();
-        ex->parser_ = std::make_unique<http::response_parser<http::buffer_body>>();
+        ex->host_ = pools_[pool].host_header;
+        ex->parser_.emplace();
         ex->parser_->body_limit(config_.max_response_bytes);
         ex->parser_->header_limit(64 * 1024);
 
-        raw->lowest().expires_after(budget(deadline, spec.timeouts.first_byte));
+        raw->deadline->expire_after(budget(deadline, spec.timeouts.first_byte),
+                                    SocketDeadline::OnExpiry::kClose);
         beast::error_code ec;
         if (raw->tls) {
-            ec = co_await write_request(*raw->tls, req);
+            ec = co_await write_request(*raw->tls, request_buffers);
             if (!ec) ec = co_await read_header(*raw->tls, raw->buffer, *ex->parser_);
         } else {
-            ec = co_await write_request(*raw->plain, req);
+            ec = co_await write_request(*raw->plain, request_buffers);
             if (!ec) ec = co_await read_header(*raw->plain, raw->buffer, *ex->parser_);
         }
+        raw->deadline->clear();
+        ec = raw->timed(ec);
         ex->conn_ = std::move(conn);
         if (ec) {
             ex->failed_ = true;

@@ -53,11 +53,18 @@ class OpenAIProvider final : public Provider {
 public:
     explicit OpenAIProvider(const ModelConfig& model)
         : api_key_(detail::read_api_key(model)),
-          key_required_(model.provider == ProviderKind::kOpenAI) {}
+          key_required_(model.provider == ProviderKind::kOpenAI),
+          model_(&model) {
+        // The upstream request heads of this model, built once (not per request).
+        chat_target_ = model.url.path + "/chat/completions";
+        embed_target_ = model.url.path + "/embeddings";
+        append_header_lines(json_block_, header_list(model, false));
+        append_header_lines(stream_block_, header_list(model, true));
+    }
 
     awaitable<Result<ChatResponse>> chat(const ChatRequest& request, const ModelConfig& model,
                                          CallContext& ctx) override {
-        auto spec = make_spec(model, "/chat/completions", ctx);
+        auto spec = make_spec(model, "/chat/completions", ctx, false);
         if (!spec) co_return spec.error();
         spec->body = write_openai_chat_request(request, model.upstream_model, false);
         auto body = co_await fetch(*spec, model, ctx, 64 << 20);
@@ -73,10 +80,9 @@ public:
     awaitable<Result<std::unique_ptr<ChatStream>>> chat_stream(const ChatRequest& request,
                                                                const ModelConfig& model,
                                                                CallContext& ctx) override {
-        auto spec = make_spec(model, "/chat/completions", ctx);
+        auto spec = make_spec(model, "/chat/completions", ctx, true);
         if (!spec) co_return spec.error();
         spec->body = write_openai_chat_request(request, model.upstream_model, true);
-        spec->headers.emplace_back("accept", "text/event-stream");
         auto ex = co_await detail::open_event_stream(*spec, model, ctx, parse_openai_error);
         if (!ex) co_return ex.error();
         co_return std::unique_ptr<ChatStream>(
@@ -86,7 +92,7 @@ public:
     awaitable<Result<EmbeddingResponse>> embed(const EmbeddingRequest& request,
                                                const ModelConfig& model,
                                                CallContext& ctx) override {
-        auto spec = make_spec(model, "/embeddings", ctx);
+        auto spec = make_spec(model, "/embeddings", ctx, false);
         if (!spec) co_return spec.error();
         spec->body = write_openai_embedding_request(request, model.upstream_model);
         auto body = co_await fetch(*spec, model, ctx, 256 << 20);
@@ -108,22 +114,42 @@ private:
         co_return co_await (*ex)->read_all(max_bytes);
     }
 
+    // Content type, key, the model's extra headers (which may replace the first two), and
+    // for streams Accept, in the order http::fields::set() would apply them.
+    std::vector<std::pair<std::string, std::string>> header_list(const ModelConfig& model,
+                                                                 bool stream) const {
+        std::vector<std::pair<std::string, std::string>> h;
+        h.emplace_back("content-type", "application/json");
+        if (!api_key_.empty()) h.emplace_back("authorization", "Bearer " + api_key_);
+        for (const auto& extra : model.headers)
+            h.push_back(extra);
+        if (stream) h.emplace_back("accept", "text/event-stream");
+        return h;
+    }
+
     Result<HttpRequestSpec> make_spec(const ModelConfig& model, std::string_view path,
-                                      const CallContext& ctx) const {
+                                      const CallContext& ctx, bool stream) const {
         if (key_required_ && api_key_.empty()) return detail::missing_key_error(model);
         HttpRequestSpec spec;
         spec.url = &model.url;
-        spec.target = model.url.path + std::string(path);
         spec.timeouts = ctx.timeouts;
-        spec.headers.emplace_back("content-type", "application/json");
-        if (!api_key_.empty()) spec.headers.emplace_back("authorization", "Bearer " + api_key_);
-        for (const auto& h : model.headers)
-            spec.headers.push_back(h);
+        if (&model == model_) {  // the model this adapter was made for: prebuilt head
+            spec.fixed_target = path == "/embeddings" ? embed_target_ : chat_target_;
+            spec.header_block = stream ? stream_block_ : json_block_;
+            return spec;
+        }
+        spec.target = model.url.path + std::string(path);
+        spec.headers = header_list(model, stream);
         return spec;
     }
 
     std::string api_key_;
     bool key_required_ = true;
+    const ModelConfig* model_;
+    std::string chat_target_;
+    std::string embed_target_;
+    std::string json_block_;
+    std::string stream_block_;
 };
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <unordered_set>
 
 #include "request_context.hpp"
+#include "switchyard/core/deadline.hpp"
 
 namespace switchyard {
 namespace {
@@ -27,9 +28,11 @@ struct Worker {
     Worker(int i, net::ssl::context& tls, const UpstreamConfig& upstream) : index(i), ioc(1) {
         guard.emplace(net::make_work_guard(ioc));
         http = std::make_shared<HttpClient>(ioc, tls, upstream);
+        watch_tick.emplace(ioc);
     }
     ~Worker() {
         guard.reset();
+        watch_tick.reset();  // a timer must die before its io_context
         // Pooled upstream sockets must die before the io_context they belong to.
         http.reset();
     }
@@ -39,6 +42,13 @@ struct Worker {
     std::shared_ptr<HttpClient> http;
     std::unordered_set<Session*> sessions;  // touched only on this worker's thread
     std::optional<net::executor_work_guard<net::io_context::executor_type>> guard;
+    // Client-disconnect watches: sessions with a request in flight. One ticker per worker
+    // (not a timer per request) arms a session's socket watch once its request has run for
+    // Session::kWatchDelay. Touched only on this worker's thread.
+    std::vector<Session*> watching;
+    std::optional<net::steady_timer> watch_tick;
+    bool ticking = false;
+    void tick_watches();
     // Declared last, destroyed first: pending coroutine frames (sessions) die while the
     // members above are still alive.
     net::io_context ioc;
@@ -68,7 +78,14 @@ struct HttpServer::Impl {
 class Session : public std::enable_shared_from_this<Session> {
 public:
     Session(HttpServer::Impl& server, Worker& worker, tcp::socket socket)
-        : server_(server), worker_(worker), stream_(std::move(socket)), deadline_(worker.ioc) {}
+        : server_(server),
+          worker_(worker),
+          socket_(std::move(socket)),
+          deadline_(SocketDeadline::make(socket_, deadline_granularity(server))) {}
+    ~Session() {
+        deadline_->detach();
+        end_watch();
+    }
 
     awaitable<void> run();
 
@@ -76,84 +93,123 @@ public:
     void close_if_idle() {
         if (idle_) {
             beast::error_code ec;
-            stream_.socket().cancel(ec);
+            socket_.cancel(ec);
         }
     }
 
-private:
     // Watches the client socket while a request is handled, to abort the upstream call if
-    // the client leaves. Armed only once the request has run for kWatchDelay, so quick
-    // requests pay no epoll re-arm.
-    struct Watch {
-        explicit Watch(net::io_context& ioc) : timer(ioc) {}
-        net::steady_timer timer;
-        bool done = false;
-        bool armed = false;
-        CancelSignal* cancel = nullptr;
-    };
+    // the client leaves. The worker's ticker arms the socket wait only once the request
+    // has run for kWatchDelay (10-20 ms), so quick requests pay no epoll re-arm and no
+    // timer of their own.
     static constexpr auto kWatchDelay = std::chrono::milliseconds(10);
+    void begin_watch(CancelSignal* cancel);
+    void end_watch();
+    // Called by the worker's ticker; true while this session still waits to be armed.
+    bool maybe_arm_watch(Clock::time_point now);
+
+private:
+    static Clock::duration deadline_granularity(const HttpServer::Impl& server);
 
     awaitable<bool> read_request(http::request_parser<http::string_body>& parser);
     awaitable<void> answer_read_error(beast::error_code ec);
     awaitable<void> send_simple_error(http::status status, std::string_view message,
                                       std::string_view code);
     awaitable<void> lingering_close();
-    void start_watch(const std::shared_ptr<Watch>& w);
-    void stop_watch(Watch& w);
 
     HttpServer::Impl& server_;
     Worker& worker_;
-    // Request deadline: unlike tcp_stream's own expiry (which closes the socket), this
-    // only cancels the read, so a slow client can still be told 408 before we close.
-    void arm_deadline(std::chrono::milliseconds timeout) {
-        timed_out_ = false;
-        deadline_.expires_after(timeout);
-        deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
-            if (ec) return;
-            self->timed_out_ = true;
-            beast::error_code ignored;
-            self->stream_.socket().cancel(ignored);
-        });
-    }
-    void disarm_deadline() { deadline_.cancel(); }
-
-    beast::tcp_stream stream_;
+    tcp::socket socket_;
+    // Idle, request-read (answers 408: cancels only the read) and write deadlines, one
+    // lazily re-armed timer per connection.
+    std::shared_ptr<SocketDeadline> deadline_;
     beast::flat_buffer buffer_;
-    net::steady_timer deadline_;
-    bool timed_out_ = false;
     bool idle_ = false;
+    // Client-disconnect watch state (see begin_watch).
+    CancelSignal* watch_cancel_ = nullptr;
+    Clock::time_point watch_start_;
+    size_t watch_slot_ = 0;  // index in worker_.watching while watching_
+    uint64_t watch_gen_ = 0;
+    bool watching_ = false;
+    bool watch_armed_ = false;
 };
 
-void Session::start_watch(const std::shared_ptr<Watch>& w) {
-    w->timer.expires_after(kWatchDelay);
-    w->timer.async_wait([self = shared_from_this(), w](beast::error_code ec) {
-        if (ec || w->done) return;
-        w->armed = true;
-        self->stream_.socket().async_wait(tcp::socket::wait_read, [self, w](beast::error_code ec) {
-            if (w->done) return;
-            if (ec) {
-                if (ec != net::error::operation_aborted && w->cancel) w->cancel->cancel();
-                return;
-            }
-            char c;
-            const ssize_t n =
-                ::recv(self->stream_.socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
-            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-                // The client closed or reset the connection while we worked for it.
-                if (w->cancel) w->cancel->cancel();
-            }
-            // n > 0: the client pipelined its next request; stop watching.
+void Session::begin_watch(CancelSignal* cancel) {
+    watch_cancel_ = cancel;
+    watch_start_ = Clock::now();
+    watch_armed_ = false;
+    watching_ = true;
+    ++watch_gen_;
+    watch_slot_ = worker_.watching.size();
+    worker_.watching.push_back(this);
+    if (!worker_.ticking) {
+        worker_.ticking = true;
+        worker_.watch_tick->expires_after(kWatchDelay);
+        worker_.watch_tick->async_wait([w = &worker_](beast::error_code ec) {
+            if (!ec) w->tick_watches();
         });
+    }
+}
+
+void Session::end_watch() {
+    if (!watching_) return;
+    watching_ = false;
+    ++watch_gen_;  // a socket wait still pending is stale from now on
+    auto& list = worker_.watching;
+    if (watch_slot_ < list.size() && list[watch_slot_] == this) {
+        list[watch_slot_] = list.back();
+        list[watch_slot_]->watch_slot_ = watch_slot_;
+        list.pop_back();
+    }
+    if (watch_armed_) {
+        beast::error_code ec;
+        socket_.cancel(ec);  // ends the socket wait
+    }
+}
+
+bool Session::maybe_arm_watch(Clock::time_point now) {
+    if (watch_armed_) return false;
+    if (now - watch_start_ < kWatchDelay) return true;
+    watch_armed_ = true;
+    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this(),
+                                                gen = watch_gen_](beast::error_code ec) {
+        if (!self->watching_ || self->watch_gen_ != gen) return;
+        CancelSignal* cancel = self->watch_cancel_;
+        if (ec) {
+            if (ec != net::error::operation_aborted && cancel) cancel->cancel();
+            return;
+        }
+        char c;
+        const ssize_t n = ::recv(self->socket_.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+            // The client closed or reset the connection while we worked for it.
+            if (cancel) cancel->cancel();
+        }
+        // n > 0: the client pipelined its next request; stop watching.
+    });
+    return false;
+}
+
+void Worker::tick_watches() {
+    const auto now = Clock::now();
+    bool pending = false;
+    // maybe_arm_watch() never changes `watching` (a session leaves it only in end_watch()).
+    for (Session* s : watching)
+        pending = s->maybe_arm_watch(now) || pending;
+    if (!pending) {
+        ticking = false;
+        return;
+    }
+    watch_tick->expires_after(Session::kWatchDelay);
+    watch_tick->async_wait([this](beast::error_code ec) {
+        if (!ec) tick_watches();
     });
 }
 
-void Session::stop_watch(Watch& w) {
-    w.done = true;
-    w.timer.cancel();
-    if (w.armed) {
-        beast::error_code ec;
-        stream_.socket().cancel(ec);  // ends the socket wait
-    }
+Clock::duration Session::deadline_granularity(const HttpServer::Impl& server) {
+    const auto& sc = server.gateway.config().server;
+    // The shortest timeout the session sets (the 408 answer's 5 s and the lingering close's
+    // 2 s are rare paths that just re-arm).
+    return std::chrono::milliseconds(std::min(sc.request_timeout_ms, sc.idle_timeout_ms));
 }
 
 awaitable<void> Session::send_simple_error(http::status status, std::string_view message,
@@ -169,9 +225,10 @@ awaitable<void> Session::send_simple_error(http::status status, std::string_view
     res.keep_alive(false);
     res.body() = to_openai_json(e);
     res.prepare_payload();
-    stream_.expires_after(5s);
+    deadline_->expire_after(5s, SocketDeadline::OnExpiry::kClose);
     beast::error_code ec;
-    co_await http::async_write(stream_, res, net::redirect_error(net::use_awaitable, ec));
+    co_await http::async_write(socket_, res, net::redirect_error(net::use_awaitable, ec));
+    deadline_->clear();
     server_.gateway.metrics().record_request(worker_.index, "invalid", "", "",
                                              static_cast<int>(status), 0);
 }
@@ -180,16 +237,17 @@ awaitable<void> Session::send_simple_error(http::status status, std::string_view
 // connection before the client reads the answer; half-close and drain briefly first.
 awaitable<void> Session::lingering_close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
     char sink[16 * 1024];
     size_t drained = 0;
-    stream_.expires_after(2s);
+    deadline_->expire_after(2s, SocketDeadline::OnExpiry::kClose);
     while (!ec && drained < (16u << 20)) {
-        const size_t n = co_await stream_.async_read_some(
+        const size_t n = co_await socket_.async_read_some(
             net::buffer(sink), net::redirect_error(net::use_awaitable, ec));
         drained += n;
     }
-    stream_.socket().close(ec);
+    deadline_->clear();
+    socket_.close(ec);
 }
 
 // Reads the rest of a request (the first bytes are buffered) within request_timeout_ms.
@@ -197,24 +255,29 @@ awaitable<void> Session::lingering_close() {
 awaitable<bool> Session::read_request(http::request_parser<http::string_body>& parser) {
     const auto& sc = server_.gateway.config().server;
     beast::error_code ec;
-    arm_deadline(std::chrono::milliseconds(sc.request_timeout_ms));
-    co_await http::async_read_header(stream_, buffer_, parser,
+    // On expiry the deadline only cancels the read (unlike a close), so a slow client can
+    // still be told 408 before we close.
+    deadline_->expire_after(std::chrono::milliseconds(sc.request_timeout_ms),
+                            SocketDeadline::OnExpiry::kCancel);
+    co_await http::async_read_header(socket_, buffer_, parser,
                                      net::redirect_error(net::use_awaitable, ec));
-    if (!ec && !timed_out_) {
+    if (!ec && !deadline_->expired()) {
         if (auto len = parser.content_length(); len && *len > sc.max_body_bytes) {
             ec = http::error::body_limit;  // refuse before reading a byte of it
         }
     }
-    if (!ec && !timed_out_ && beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+    if (!ec && !deadline_->expired() &&
+        beast::iequals(parser.get()[http::field::expect], "100-continue")) {
         http::response<http::empty_body> cont{http::status::continue_, parser.get().version()};
-        co_await http::async_write(stream_, cont, net::redirect_error(net::use_awaitable, ec));
+        co_await http::async_write(socket_, cont, net::redirect_error(net::use_awaitable, ec));
     }
-    if (!ec && !timed_out_) {
-        co_await http::async_read(stream_, buffer_, parser,
+    if (!ec && !deadline_->expired() && !parser.is_done()) {
+        co_await http::async_read(socket_, buffer_, parser,
                                   net::redirect_error(net::use_awaitable, ec));
     }
-    disarm_deadline();
-    if (!ec && !timed_out_) co_return true;
+    const bool timed_out = deadline_->expired();
+    deadline_->clear();
+    if (!ec && !timed_out) co_return true;
     co_await answer_read_error(ec);
     co_return false;
 }
@@ -223,7 +286,7 @@ awaitable<bool> Session::read_request(http::request_parser<http::string_body>& p
 // client went away.
 awaitable<void> Session::answer_read_error(beast::error_code ec) {
     const auto& sc = server_.gateway.config().server;
-    if (timed_out_) {
+    if (deadline_->expired()) {
         co_await send_simple_error(http::status::request_timeout,
                                    "the request was not received in time", "request_timeout");
         co_return;
@@ -257,11 +320,12 @@ awaitable<void> Session::run() {
         Session* s;
         ~Unregister() {
             w.sessions.erase(s);
-            s->disarm_deadline();
+            s->deadline_->detach();
+            s->end_watch();
         }
     } unregister{worker_, this};
     beast::error_code ec;
-    stream_.socket().set_option(tcp::no_delay(true), ec);
+    socket_.set_option(tcp::no_delay(true), ec);
 
     for (;;) {
         if (server_.draining.load()) break;
@@ -273,33 +337,32 @@ awaitable<void> Session::run() {
         // close us), then give the client request_timeout_ms to send all of it.
         if (buffer_.size() == 0) {
             idle_ = true;
-            stream_.expires_after(std::chrono::milliseconds(sc.idle_timeout_ms));
-            const size_t n = co_await stream_.async_read_some(
+            deadline_->expire_after(std::chrono::milliseconds(sc.idle_timeout_ms),
+                                    SocketDeadline::OnExpiry::kClose);
+            const size_t n = co_await socket_.async_read_some(
                 buffer_.prepare(4096), net::redirect_error(net::use_awaitable, ec));
             idle_ = false;
+            deadline_->clear();
             if (ec || server_.draining.load()) break;
             buffer_.commit(n);
         }
-        stream_.expires_never();
         const bool received = co_await read_request(parser);
         if (!received) co_return;
         auto req = parser.release();
-        stream_.expires_never();
         const bool keep_alive = req.keep_alive();
         bool response_keep_alive = false;
         {
-            ResponseWriter writer(stream_, req.version(), keep_alive && !server_.draining.load(),
+            ResponseWriter writer(socket_, *deadline_, req.version(),
+                                  keep_alive && !server_.draining.load(),
                                   std::chrono::milliseconds(sc.request_timeout_ms));
             RequestContext ctx(server_.gateway, *worker_.http, worker_.index, req, writer,
                                random_id(24));
             ctx.draining = server_.draining.load();
-            auto watch = std::make_shared<Watch>(worker_.ioc);
-            watch->cancel = &ctx.cancel;
-            start_watch(watch);
+            begin_watch(&ctx.cancel);
             server_.gateway.metrics().add_in_flight(1);
             co_await dispatch(ctx);
             server_.gateway.metrics().add_in_flight(-1);
-            stop_watch(*watch);
+            end_watch();
             const double seconds = std::chrono::duration<double>(Clock::now() - ctx.start).count();
             server_.gateway.metrics().record_request(
                 worker_.index, ctx.endpoint, ctx.model, ctx.provider,
@@ -309,8 +372,8 @@ awaitable<void> Session::run() {
         }
         if (!response_keep_alive) break;
     }
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    socket_.close(ec);
 }
 
 awaitable<void> HttpServer::Impl::accept_loop() {

@@ -3,6 +3,7 @@
 // Both live on one worker thread for the duration of one request.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "switchyard/core/asio.hpp"
+#include "switchyard/core/deadline.hpp"
 #include "switchyard/core/error.hpp"
 #include "switchyard/providers/http_client.hpp"
 #include "switchyard/server/gateway.hpp"
@@ -19,16 +21,19 @@ namespace switchyard {
 
 class ResponseWriter {
 public:
-    ResponseWriter(beast::tcp_stream& stream, unsigned http_version, bool keep_alive,
-                   std::chrono::milliseconds write_timeout)
-        : stream_(stream),
+    // Writes on `socket`; each write must finish within `write_timeout` (enforced through
+    // the connection's `deadline`, which closes the socket when due).
+    ResponseWriter(tcp::socket& socket, SocketDeadline& deadline, unsigned http_version,
+                   bool keep_alive, std::chrono::milliseconds write_timeout)
+        : socket_(socket),
+          deadline_(deadline),
           version_(http_version),
           keep_alive_(keep_alive),
           write_timeout_(write_timeout) {}
 
-    void set_header(std::string_view name, std::string value) {
-        headers_.emplace_back(std::string(name), std::move(value));
-    }
+    // Sets a response header (replacing an earlier one of the same name). The lines are
+    // kept preformatted ("name: value\r\n") in one string: no allocation per header.
+    void set_header(std::string_view name, std::string_view value);
     // Sends a complete response. False when the client is gone.
     awaitable<bool> send(http::status status, std::string_view content_type, std::string body);
     // Sends the head of a streamed 200 response (chunked). False when the client is gone.
@@ -46,12 +51,14 @@ public:
 
 private:
     void apply_headers(http::fields& fields) const;
+    awaitable<bool> write(std::array<net::const_buffer, 2> buffers);
 
-    beast::tcp_stream& stream_;
+    tcp::socket& socket_;
+    SocketDeadline& deadline_;
     unsigned version_;
     bool keep_alive_;
     std::chrono::milliseconds write_timeout_;
-    std::vector<std::pair<std::string, std::string>> headers_;
+    std::string header_lines_;  // "name: value\r\n"...
     int status_ = 0;
     bool started_ = false;
     bool failed_ = false;

@@ -71,25 +71,56 @@ std::string random_id(size_t n) {
 
 // ---------------------------------------------------------------- ResponseWriter
 
+void ResponseWriter::set_header(std::string_view name, std::string_view value) {
+    const std::string_view lines(header_lines_);
+    for (size_t pos = 0; pos < lines.size();) {
+        const size_t end = lines.find("\r\n", pos);
+        const size_t colon = lines.find(':', pos);
+        if (colon < end && beast::iequals(lines.substr(pos, colon - pos), name)) {
+            header_lines_.erase(pos, end + 2 - pos);
+            break;
+        }
+        pos = end + 2;
+    }
+    header_lines_.append(name).append(": ").append(value).append("\r\n");
+}
+
 void ResponseWriter::apply_headers(http::fields& fields) const {
-    for (const auto& [k, v] : headers_)
-        fields.set(k, v);
+    const std::string_view lines(header_lines_);
+    for (size_t pos = 0; pos < lines.size();) {
+        const size_t end = lines.find("\r\n", pos);
+        const size_t colon = lines.find(':', pos);
+        fields.set(lines.substr(pos, colon - pos), lines.substr(colon + 2, end - colon - 2));
+        pos = end + 2;
+    }
 }
 
 awaitable<bool> ResponseWriter::send(http::status status, std::string_view content_type,
                                      std::string body) {
     status_ = static_cast<int>(status);
     started_ = true;
-    http::response<http::string_body> res{status, version_};
-    stamp(res, version_, keep_alive_);
-    res.set(http::field::content_type, content_type);
-    apply_headers(res);
-    res.body() = std::move(body);
-    res.prepare_payload();
-    stream_.expires_after(write_timeout_);
+    // The head is written by hand (what http::response + prepare_payload would produce:
+    // status line, Server, Content-Type, the handler's headers, Connection when it differs
+    // from the version's default, Content-Length), without http::fields or a serializer.
+    std::string head;
+    head.reserve(128 + header_lines_.size());
+    head.append("HTTP/");
+    head.push_back(static_cast<char>('0' + version_ / 10));
+    head.push_back('.');
+    head.push_back(static_cast<char>('0' + version_ % 10));
+    head.push_back(' ');
+    head.append(std::to_string(status_)).push_back(' ');
+    head.append(std::string_view(http::obsolete_reason(status))).append("\r\n");
+    head.append("Server: switchyard\r\nContent-Type: ").append(content_type).append("\r\n");
+    head.append(header_lines_);
+    if (version_ >= 11 && !keep_alive_) head.append("Connection: close\r\n");
+    if (version_ < 11 && keep_alive_) head.append("Connection: keep-alive\r\n");
+    head.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n\r\n");
+    const std::array<net::const_buffer, 2> buffers{net::buffer(head), net::buffer(body)};
+    deadline_.expire_after(write_timeout_, SocketDeadline::OnExpiry::kClose);
     beast::error_code ec;
-    co_await http::async_write(stream_, res, net::redirect_error(net::use_awaitable, ec));
-    stream_.expires_never();
+    co_await net::async_write(socket_, buffers, net::redirect_error(net::use_awaitable, ec));
+    deadline_.clear();
     if (ec) failed_ = true;
     co_return !ec;
 }
@@ -109,10 +140,10 @@ awaitable<bool> ResponseWriter::begin_stream(std::string_view content_type) {
         keep_alive_ = false;  // HTTP/1.0: the end of the body is the end of the connection
     }
     http::response_serializer<http::empty_body> sr{res};
-    stream_.expires_after(write_timeout_);
+    deadline_.expire_after(write_timeout_, SocketDeadline::OnExpiry::kClose);
     beast::error_code ec;
-    co_await http::async_write_header(stream_, sr, net::redirect_error(net::use_awaitable, ec));
-    stream_.expires_never();
+    co_await http::async_write_header(socket_, sr, net::redirect_error(net::use_awaitable, ec));
+    deadline_.clear();
     if (ec) failed_ = true;
     co_return !ec;
 }
@@ -121,16 +152,16 @@ awaitable<bool> ResponseWriter::write_chunk(std::string_view data) {
     if (failed_) co_return false;
     if (data.empty()) co_return true;  // an empty chunk would end a chunked body
     beast::error_code ec;
-    stream_.expires_after(write_timeout_);
+    deadline_.expire_after(write_timeout_, SocketDeadline::OnExpiry::kClose);
     if (version_ >= 11) {
-        co_await net::async_write(stream_,
+        co_await net::async_write(socket_,
                                   http::make_chunk(net::const_buffer(data.data(), data.size())),
                                   net::redirect_error(net::use_awaitable, ec));
     } else {
-        co_await net::async_write(stream_, net::const_buffer(data.data(), data.size()),
+        co_await net::async_write(socket_, net::const_buffer(data.data(), data.size()),
                                   net::redirect_error(net::use_awaitable, ec));
     }
-    stream_.expires_never();
+    deadline_.clear();
     if (ec) failed_ = true;
     co_return !ec;
 }
@@ -139,10 +170,10 @@ awaitable<bool> ResponseWriter::end_stream() {
     if (failed_) co_return false;
     if (version_ < 11) co_return true;
     beast::error_code ec;
-    stream_.expires_after(write_timeout_);
-    co_await net::async_write(stream_, http::make_chunk_last(),
+    deadline_.expire_after(write_timeout_, SocketDeadline::OnExpiry::kClose);
+    co_await net::async_write(socket_, http::make_chunk_last(),
                               net::redirect_error(net::use_awaitable, ec));
-    stream_.expires_never();
+    deadline_.clear();
     if (ec) failed_ = true;
     co_return !ec;
 }

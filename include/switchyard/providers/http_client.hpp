@@ -8,11 +8,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -55,11 +56,25 @@ struct UpstreamTimeouts {
 struct HttpRequestSpec {
     const Url* url = nullptr;  // scheme, host, port
     std::string target;        // path + query, e.g. "/v1/chat/completions"
+    // Used instead of `target` when not empty: a target the caller keeps alive (e.g. built
+    // once per model), so nothing is copied per request.
+    std::string_view fixed_target;
     http::verb method = http::verb::post;
+    // Preformatted header lines ("name: value\r\n"...) that the caller keeps alive, sent
+    // after Host and User-Agent; e.g. a provider's per-model content type, key and extra
+    // headers, built once. A name here must not also appear in `headers`.
+    std::string_view header_block;
+    // Further headers; a later entry replaces an earlier one of the same name (as do entries
+    // named Host or User-Agent).
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
     UpstreamTimeouts timeouts;
 };
+
+// Appends `headers` as "name: value\r\n" lines, a later entry replacing an earlier one of
+// the same name (case-insensitive), as http::fields::set() would.
+void append_header_lines(std::string& out,
+                         const std::vector<std::pair<std::string, std::string>>& headers);
 
 class HttpClient;
 struct UpstreamConnection;
@@ -92,7 +107,7 @@ private:
 
     std::weak_ptr<HttpClient> client_;
     std::unique_ptr<UpstreamConnection> conn_;
-    std::unique_ptr<http::response_parser<http::buffer_body>> parser_;
+    std::optional<http::response_parser<http::buffer_body>> parser_;
     CancelSignal* cancel_ = nullptr;
     UpstreamTimeouts timeouts_;
     std::chrono::steady_clock::time_point deadline_;
@@ -127,13 +142,25 @@ private:
                                                                    Clock::time_point deadline,
                                                                    const UpstreamTimeouts& t,
                                                                    CancelSignal* cancel);
-    std::unique_ptr<UpstreamConnection> take_idle(const std::string& key);
+    // Keep-alive pool of one upstream origin (scheme, host, port).
+    struct Pool {
+        bool tls = false;
+        std::string host;
+        uint16_t port = 0;
+        std::string host_header;  // "host" or "host:port"
+        std::vector<std::unique_ptr<UpstreamConnection>> idle;
+    };
+    // The pool for `url`'s origin (created on first use; pools are never removed, and
+    // there is one per upstream origin, so a linear scan without building a key is cheap).
+    size_t pool_index(const Url& url);
+    std::unique_ptr<UpstreamConnection> take_idle(size_t pool);
     void put_idle(std::unique_ptr<UpstreamConnection> conn);
 
     net::io_context& ioc_;
     net::ssl::context& tls_;
     UpstreamConfig config_;
-    std::unordered_map<std::string, std::vector<std::unique_ptr<UpstreamConnection>>> idle_;
+    std::deque<Pool> pools_;  // a deque: pools stay put as more are added
+    std::chrono::steady_clock::duration deadline_granularity_;
 };
 
 }  // namespace switchyard
