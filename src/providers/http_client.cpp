@@ -71,31 +71,8 @@ Clock::duration budget(Clock::time_point deadline, std::chrono::milliseconds pha
                                      std::chrono::milliseconds(1));
 }
 
-template <class Stream>
-awaitable<beast::error_code> write_request(Stream& s, std::array<net::const_buffer, 2> buffers) {
-    beast::error_code ec;
-    co_await net::async_write(s, buffers, net::redirect_error(net::use_awaitable, ec));
-    co_return ec;
-}
-
 bool same_name(std::string_view a, std::string_view b) {
     return beast::iequals(a, b);
-}
-
-template <class Stream>
-awaitable<beast::error_code> read_header(Stream& s, beast::flat_buffer& buf,
-                                         http::response_parser<http::buffer_body>& p) {
-    beast::error_code ec;
-    co_await http::async_read_header(s, buf, p, net::redirect_error(net::use_awaitable, ec));
-    co_return ec;
-}
-
-template <class Stream>
-awaitable<beast::error_code> read_body_some(Stream& s, beast::flat_buffer& buf,
-                                            http::response_parser<http::buffer_body>& p) {
-    beast::error_code ec;
-    co_await http::async_read_some(s, buf, p, net::redirect_error(net::use_awaitable, ec));
-    co_return ec;
 }
 
 Error upstream_error(ErrorKind kind, std::string message) {
@@ -148,33 +125,48 @@ Error HttpExchange::phase_error(const beast::error_code& ec, std::string_view ph
                                                             host_, phase, ec.message()));
 }
 
+std::optional<Error> HttpExchange::before_read() {
+    if (cancel_ && cancel_->cancelled()) {
+        failed_ = true;
+        return cancelled_error();
+    }
+    auto& body = parser_->get().body();
+    body.data = conn_->chunk.get();
+    body.size = UpstreamConnection::kChunkBytes;
+    conn_->deadline->expire_after(budget(deadline_, timeouts_.between_chunks),
+                                  SocketDeadline::OnExpiry::kClose);
+    return std::nullopt;
+}
+
+Result<size_t> HttpExchange::after_read(beast::error_code ec) {
+    conn_->deadline->clear();
+    ec = conn_->timed(ec);
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) {
+        failed_ = true;
+        return phase_error(ec, "between chunks");
+    }
+    return UpstreamConnection::kChunkBytes - parser_->get().body().size;
+}
+
+// (The reads are written out in read_some() and read_all() rather than in a shared
+// coroutine: each nested coroutine costs a frame allocation per call.)
 awaitable<Result<std::string_view>> HttpExchange::read_some() {
     if (failed_ || !conn_) co_return upstream_error(ErrorKind::kUpstream, "exchange failed");
     auto& p = *parser_;
     while (!p.is_done()) {
-        if (cancel_ && cancel_->cancelled()) {
-            failed_ = true;
-            co_return cancelled_error();
-        }
-        p.get().body().data = conn_->chunk.get();
-        p.get().body().size = UpstreamConnection::kChunkBytes;
-        conn_->deadline->expire_after(budget(deadline_, timeouts_.between_chunks),
-                                      SocketDeadline::OnExpiry::kClose);
+        if (auto e = before_read()) co_return std::move(*e);
         beast::error_code ec;
         if (conn_->tls) {
-            ec = co_await read_body_some(*conn_->tls, conn_->buffer, p);
+            co_await http::async_read_some(*conn_->tls, conn_->buffer, p,
+                                           net::redirect_error(net::use_awaitable, ec));
         } else {
-            ec = co_await read_body_some(*conn_->plain, conn_->buffer, p);
+            co_await http::async_read_some(*conn_->plain, conn_->buffer, p,
+                                           net::redirect_error(net::use_awaitable, ec));
         }
-        conn_->deadline->clear();
-        ec = conn_->timed(ec);
-        if (ec == http::error::need_buffer) ec = {};
-        if (ec) {
-            failed_ = true;
-            co_return phase_error(ec, "between chunks");
-        }
-        const size_t n = UpstreamConnection::kChunkBytes - p.get().body().size;
-        if (n > 0) co_return std::string_view(conn_->chunk.get(), n);
+        auto n = after_read(ec);
+        if (!n) co_return n.error();
+        if (*n > 0) co_return std::string_view(conn_->chunk.get(), *n);
     }
     co_return std::string_view{};
 }
@@ -196,18 +188,28 @@ awaitable<void> HttpExchange::drain(uint64_t max_bytes) {
 }
 
 awaitable<Result<std::string>> HttpExchange::read_all(uint64_t max_bytes) {
+    if (failed_ || !conn_) co_return upstream_error(ErrorKind::kUpstream, "exchange failed");
     std::string out;
-    for (;;) {
-        auto piece = co_await read_some();
-        if (!piece) co_return piece.error();
-        if (piece->empty()) break;
-        if (out.size() + piece->size() > max_bytes) {
+    auto& p = *parser_;
+    while (!p.is_done()) {
+        if (auto e = before_read()) co_return std::move(*e);
+        beast::error_code ec;
+        if (conn_->tls) {
+            co_await http::async_read_some(*conn_->tls, conn_->buffer, p,
+                                           net::redirect_error(net::use_awaitable, ec));
+        } else {
+            co_await http::async_read_some(*conn_->plain, conn_->buffer, p,
+                                           net::redirect_error(net::use_awaitable, ec));
+        }
+        auto n = after_read(ec);
+        if (!n) co_return n.error();
+        if (out.size() + *n > max_bytes) {
             failed_ = true;
             co_return upstream_error(
                 ErrorKind::kUpstream,
                 fmt::format("upstream {} response exceeds {} bytes", host_, max_bytes));
         }
-        out.append(*piece);
+        out.append(conn_->chunk.get(), *n);
     }
     co_return out;
 }
@@ -429,12 +431,22 @@ awaitable<Result<std::unique_ptr<HttpExchange>>> HttpClient::start(const HttpReq
         raw->deadline->expire_after(budget(deadline, spec.timeouts.first_byte),
                                     SocketDeadline::OnExpiry::kClose);
         beast::error_code ec;
+        // (Written out per stream type, not in a helper coroutine: a frame per call.)
+        auto& parser = *ex->parser_;
         if (raw->tls) {
-            ec = co_await write_request(*raw->tls, request_buffers);
-            if (!ec) ec = co_await read_header(*raw->tls, raw->buffer, *ex->parser_);
+            co_await net::async_write(*raw->tls, request_buffers,
+                                      net::redirect_error(net::use_awaitable, ec));
+            if (!ec) {
+                co_await http::async_read_header(*raw->tls, raw->buffer, parser,
+                                                 net::redirect_error(net::use_awaitable, ec));
+            }
         } else {
-            ec = co_await write_request(*raw->plain, request_buffers);
-            if (!ec) ec = co_await read_header(*raw->plain, raw->buffer, *ex->parser_);
+            co_await net::async_write(*raw->plain, request_buffers,
+                                      net::redirect_error(net::use_awaitable, ec));
+            if (!ec) {
+                co_await http::async_read_header(*raw->plain, raw->buffer, parser,
+                                                 net::redirect_error(net::use_awaitable, ec));
+            }
         }
         raw->deadline->clear();
         ec = raw->timed(ec);

@@ -66,22 +66,37 @@ Metrics::Metrics(int n_shards, std::vector<std::pair<std::string, std::string>> 
 void Metrics::record_request(int shard, std::string_view endpoint, std::string_view model,
                              std::string_view provider, int status, double seconds) {
     auto& s = *shards_[static_cast<size_t>(shard) % shards_.size()];
-    char status_buf[8];
-    auto n = fmt::format_to_n(status_buf, sizeof status_buf, "{}", status).size;
-    std::string_view status_sv(status_buf, n);
     std::lock_guard lock(s.mu);
-    labels(
-        tl_key,
-        {{"endpoint", endpoint}, {"model", model}, {"provider", provider}, {"status", status_sv}});
-    if (auto it = s.requests.find(tl_key); it != s.requests.end()) {
-        ++it->second;
-    } else {
-        s.requests.emplace(tl_key, 1);
+    Histogram* hist = nullptr;
+    for (const auto& r : s.resolved) {
+        if (r.status == status && r.endpoint == endpoint && r.model == model &&
+            r.provider == provider) {
+            ++*r.count;
+            hist = r.latency;
+            break;
+        }
     }
-    labels(tl_key, {{"endpoint", endpoint}, {"model", model}, {"provider", provider}});
-    auto it = s.latency.find(tl_key);
-    if (it == s.latency.end()) it = s.latency.emplace(tl_key, Histogram{}).first;
-    auto& h = it->second;
+    if (hist == nullptr) {
+        char status_buf[8];
+        auto n = fmt::format_to_n(status_buf, sizeof status_buf, "{}", status).size;
+        std::string_view status_sv(status_buf, n);
+        labels(tl_key, {{"endpoint", endpoint},
+                        {"model", model},
+                        {"provider", provider},
+                        {"status", status_sv}});
+        auto counter = s.requests.find(tl_key);
+        if (counter == s.requests.end()) counter = s.requests.emplace(tl_key, 0).first;
+        ++counter->second;
+        labels(tl_key, {{"endpoint", endpoint}, {"model", model}, {"provider", provider}});
+        auto it = s.latency.find(tl_key);
+        if (it == s.latency.end()) it = s.latency.emplace(tl_key, Histogram{}).first;
+        hist = &it->second;
+        if (s.resolved.size() < Shard::kMaxResolvedSeries) {
+            s.resolved.push_back({std::string(endpoint), std::string(model), std::string(provider),
+                                  status, &counter->second, hist});
+        }
+    }
+    auto& h = *hist;
     for (size_t i = 0; i < kLatencyBuckets.size(); ++i) {
         if (seconds <= kLatencyBuckets[i]) {
             ++h.buckets[i];

@@ -29,7 +29,9 @@ public:
           deadline_(deadline),
           version_(http_version),
           keep_alive_(keep_alive),
-          write_timeout_(write_timeout) {}
+          write_timeout_(write_timeout) {
+        header_lines_.reserve(192);  // x-request-id and the model headers: one allocation
+    }
 
     // Sets a response header (replacing an earlier one of the same name). The lines are
     // kept preformatted ("name: value\r\n") in one string: no allocation per header.

@@ -104,6 +104,10 @@ private:
     friend class HttpClient;
     HttpExchange() = default;
     Error phase_error(const beast::error_code& ec, std::string_view phase) const;
+    // Around one body read: arm the between-chunks deadline (or fail if cancelled), then
+    // the bytes read into the connection's chunk buffer, or the error.
+    std::optional<Error> before_read();
+    Result<size_t> after_read(beast::error_code ec);
 
     std::weak_ptr<HttpClient> client_;
     std::unique_ptr<UpstreamConnection> conn_;

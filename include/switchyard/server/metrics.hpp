@@ -84,6 +84,19 @@ private:
         std::map<std::string, uint64_t, std::less<>> tokens;    // {model,provider,type}
         std::map<std::string, int64_t, std::less<>> cost_nusd;  // {model,provider}
         std::map<std::string, uint64_t, std::less<>> events;    // family + labels
+        // record_request's resolved series: (endpoint, model, provider, status) -> its
+        // counter and histogram (map nodes never move), so a repeated label set costs a
+        // short scan instead of rendering two label keys and two map look-ups.
+        struct RequestSeries {
+            std::string endpoint;
+            std::string model;
+            std::string provider;
+            int status = 0;
+            uint64_t* count = nullptr;
+            Histogram* latency = nullptr;
+        };
+        static constexpr size_t kMaxResolvedSeries = 64;  // beyond: the map path only
+        std::vector<RequestSeries> resolved;
     };
 
     std::vector<std::unique_ptr<Shard>> shards_;
