@@ -45,7 +45,29 @@ struct LexEntry {
 // Lower-cased word (ASCII, Latin-1 and Cyrillic capitals folded by the caller) to entry;
 // nullptr when unknown. Words longer than kMaxWordBytes are never in the table.
 inline constexpr size_t kMaxWordBytes = 32;
-const LexEntry* lex_lookup(std::string_view lowered_word);
+
+// A word being read, byte by byte. Its first and last eight bytes are kept in registers as it
+// grows, so a lookup never reloads bytes just stored (a store-forwarding stall per word).
+struct WordKey {
+    uint64_t head = 0;  // bytes 0..7, zero padded
+    uint64_t tail = 0;  // the last eight bytes (meaningful when len > 8)
+    uint32_t len = 0;   // may exceed kMaxWordBytes: such words are never looked up
+    char bytes[kMaxWordBytes];
+
+    void push(unsigned char b) {
+        if (len < 8) head |= uint64_t{b} << (8 * len);
+        tail = (tail >> 8) | (uint64_t{b} << 56);
+        if (len < kMaxWordBytes) bytes[len] = static_cast<char>(b);
+        ++len;
+    }
+    void clear() {
+        head = 0;
+        tail = 0;
+        len = 0;
+    }
+};
+const LexEntry* lex_lookup(const WordKey& word);
+const LexEntry* lex_lookup(std::string_view lowered_word);  // slower; for tests and warm-up
 
 struct SubstringCue {
     std::string_view text;

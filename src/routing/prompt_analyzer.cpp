@@ -65,12 +65,12 @@ float role_weight(const Message& m, bool is_last_user) {
 // Head and tail windows of a long text, so a pasted log cannot make classification slow.
 void accumulate_window(std::string_view text, float weight, bool substrings, uint32_t window,
                        detail::TextFeatures& f) {
-    if (text.size() <= 2 * static_cast<size_t>(window)) {
+    if (text.size() <= window + window / 2) {
         detail::accumulate_features(text, weight, substrings, f);
         return;
     }
     detail::accumulate_features(text.substr(0, window), weight, substrings, f);
-    detail::accumulate_features(text.substr(text.size() - window), weight, false, f);
+    detail::accumulate_features(text.substr(text.size() - window / 2), weight, false, f);
 }
 
 // The text between the PII findings: a key's random characters ("sk-...tL8...") must not
@@ -126,7 +126,8 @@ bool json_response_format(const ChatRequest& r) {
 }  // namespace
 
 PromptAnalyzer::PromptAnalyzer(AnalyzerOptions options) : options_(std::move(options)) {
-    (void)detail::lex_lookup("the");  // build the lexicon now, not on the first request
+    (void)detail::lex_lookup(
+        std::string_view("the"));  // build the lexicon now, not on the first request
 }
 
 PromptAnalysis PromptAnalyzer::analyze(const ChatRequest& request, int64_t prompt_tokens) const {

@@ -101,30 +101,23 @@ void count_language(std::string_view text, LanguageCounts& counts) {
     const auto n = static_cast<utf8proc_ssize_t>(text.size());
     auto& letters = counts.letters;
     auto& votes = counts.votes;
-    char word[detail::kMaxWordBytes];
-    size_t wlen = 0;
-    bool too_long = false;
+    detail::WordKey word;
     auto flush = [&] {
-        if (wlen != 0 && !too_long) {
-            if (const auto* e = detail::lex_lookup({word, wlen}); e && e->langs != 0) {
+        if (word.len != 0) {
+            if (const auto* e = detail::lex_lookup(word); e && e->langs != 0) {
                 const float share = 1.0f / static_cast<float>(__builtin_popcount(e->langs));
                 for (int l = 0; l < kLatinLangCount; ++l)
                     if (e->langs & (1u << l)) votes[l] += share;
             }
         }
-        wlen = 0;
-        too_long = false;
+        word.clear();
     };
     for (utf8proc_ssize_t i = 0; i < n;) {
         const unsigned char c = s[i];
         if (c < 0x80) {
             if (static_cast<unsigned>((c | 0x20) - 'a') < 26u) {
                 letters[kLatin] += 1;
-                if (wlen < sizeof word) {
-                    word[wlen++] = static_cast<char>(c | 0x20);
-                } else {
-                    too_long = true;
-                }
+                word.push(static_cast<unsigned char>(c | 0x20));
             } else {
                 flush();
             }
@@ -150,12 +143,8 @@ void count_language(std::string_view text, LanguageCounts& counts) {
             diacritic_vote(lower, votes);
             utf8proc_uint8_t buf[4];
             const utf8proc_ssize_t bl = utf8proc_encode_char(lower, buf);
-            if (wlen + static_cast<size_t>(bl) <= sizeof word) {
-                std::memcpy(word + wlen, buf, static_cast<size_t>(bl));
-                wlen += static_cast<size_t>(bl);
-            } else {
-                too_long = true;
-            }
+            for (utf8proc_ssize_t k = 0; k < bl; ++k)
+                word.push(buf[k]);
         } else {
             flush();
         }

@@ -1,8 +1,10 @@
 // The analyser's word lists: stop words for en, de, fr, es, it, pt, nl and the task cues in
 // those languages plus Russian, with an open-addressing table keyed by the word's bytes.
 #include <array>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string>
 
 #include "lexicon.hpp"
 
@@ -186,18 +188,17 @@ constexpr SubstringCue kSubstringCues[] = {
     {"مرحبا", Cue::kGreeting},
 };
 
-uint64_t load_padded(const char* p, size_t n) {
-    uint64_t v = 0;
-    std::memcpy(&v, p, n < 8 ? n : 8);
-    return v;
+inline uint64_t word_hash(uint64_t head, uint64_t tail, size_t n) {
+    uint64_t h = (head ^ (n * 0x9E3779B97F4A7C15ull)) * 0xC2B2AE3D27D4EB4Full;
+    h ^= tail * 0x165667B19E3779F9ull;
+    return h ^ (h >> 29);
 }
 
-uint64_t word_hash(std::string_view w) {
-    const uint64_t a = load_padded(w.data(), w.size());
-    const uint64_t b = w.size() > 8 ? load_padded(w.data() + w.size() - 8, 8) : 0;
-    uint64_t h = (a ^ (w.size() * 0x9E3779B97F4A7C15ull)) * 0xC2B2AE3D27D4EB4Full;
-    h ^= b * 0x165667B19E3779F9ull;
-    return h ^ (h >> 29);
+WordKey key_of(std::string_view w) {
+    WordKey k;
+    for (char c : w)
+        k.push(static_cast<unsigned char>(c));
+    return k;
 }
 
 class Lexicon {
@@ -210,7 +211,7 @@ public:
                 const std::string_view w = words.substr(0, sp);
                 words = sp == std::string_view::npos ? std::string_view{} : words.substr(sp + 1);
                 if (w.empty() || w.size() > kMaxWordBytes) continue;
-                Slot& slot = find_or_insert(w);
+                Slot& slot = find_or_insert(key_of(w));
                 if (list.lang >= 0) slot.entry.langs |= static_cast<uint8_t>(1u << list.lang);
                 if (list.cue != Cue::kNone && slot.entry.cue == Cue::kNone)
                     slot.entry.cue = list.cue;
@@ -218,34 +219,51 @@ public:
         }
     }
 
-    const LexEntry* find(std::string_view w) const {
-        if (w.empty() || w.size() > kMaxWordBytes) return nullptr;
-        for (size_t i = word_hash(w) & kMask;; i = (i + 1) & kMask) {
+    const LexEntry* find(const WordKey& w) const {
+        const size_t n = w.len;
+        if (n == 0 || n > kMaxWordBytes) return nullptr;
+        const uint64_t head = w.head, tail = n > 8 ? w.tail : 0;
+        for (size_t i = word_hash(head, tail, n) & kMask;; i = (i + 1) & kMask) {
             const Slot& s = slots_[i];
             if (s.len == 0) return nullptr;
-            if (s.len == w.size() && std::memcmp(s.bytes, w.data(), w.size()) == 0) return &s.entry;
+            if (s.len == n && s.head == head && s.tail == tail &&
+                (n <= 16 || std::memcmp(words_.data() + s.offset, w.bytes, n) == 0))
+                return &s.entry;
         }
     }
 
 private:
-    static constexpr size_t kSize = 4096, kMask = kSize - 1;
+    // Under 1,000 words: 2,048 slots of 24 bytes keep the load under one half.
+    static constexpr size_t kSize = 2048, kMask = kSize - 1;
     struct Slot {
-        char bytes[kMaxWordBytes];
+        uint64_t head = 0;    // first 8 bytes, zero padded
+        uint64_t tail = 0;    // last 8 bytes when longer than 8
+        uint16_t offset = 0;  // into words_, for words longer than 16 bytes
         uint8_t len = 0;
         LexEntry entry;
     };
-    Slot& find_or_insert(std::string_view w) {
-        for (size_t i = word_hash(w) & kMask;; i = (i + 1) & kMask) {
+    Slot& find_or_insert(const WordKey& w) {
+        const size_t n = w.len;
+        const uint64_t head = w.head, tail = n > 8 ? w.tail : 0;
+        for (size_t i = word_hash(head, tail, n) & kMask;; i = (i + 1) & kMask) {
             Slot& s = slots_[i];
-            if (s.len == w.size() && std::memcmp(s.bytes, w.data(), w.size()) == 0) return s;
+            if (s.len == n && s.head == head && s.tail == tail &&
+                (n <= 16 || std::memcmp(words_.data() + s.offset, w.bytes, n) == 0))
+                return s;
             if (s.len == 0) {
-                std::memcpy(s.bytes, w.data(), w.size());
-                s.len = static_cast<uint8_t>(w.size());
+                s.head = head;
+                s.tail = tail;
+                s.len = static_cast<uint8_t>(n);
+                s.offset = static_cast<uint16_t>(words_.size());
+                words_.append(w.bytes, n);
+                if (++count_ * 2 > kSize) std::abort();  // the word lists outgrew the table
                 return s;
             }
         }
     }
     std::array<Slot, kSize> slots_{};
+    std::string words_;
+    size_t count_ = 0;
 };
 
 const Lexicon& lexicon() {
@@ -255,8 +273,13 @@ const Lexicon& lexicon() {
 
 }  // namespace
 
+const LexEntry* lex_lookup(const WordKey& word) {
+    return lexicon().find(word);
+}
+
 const LexEntry* lex_lookup(std::string_view lowered_word) {
-    return lexicon().find(lowered_word);
+    if (lowered_word.size() > kMaxWordBytes) return nullptr;
+    return lexicon().find(key_of(lowered_word));
 }
 
 std::span<const SubstringCue> substring_cues() {

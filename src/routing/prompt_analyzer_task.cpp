@@ -111,9 +111,7 @@ bool math_expression_at(const unsigned char* s, size_t n, size_t i) {
 void accumulate_features(std::string_view text, float w, bool substrings, TextFeatures& f) {
     const auto* s = reinterpret_cast<const unsigned char*>(text.data());
     const size_t n = text.size();
-    char word[kMaxWordBytes];
-    size_t wlen = 0;
-    bool too_long = false;
+    WordKey word;
     bool in_fence = false;
     bool line_start = true;
     unsigned char last_nonspace = '\n';
@@ -124,12 +122,11 @@ void accumulate_features(std::string_view text, float w, bool substrings, TextFe
     std::array<float, kCueCount> cues{};
 
     auto flush_word = [&] {
-        if (wlen != 0 && !too_long) {
-            if (const LexEntry* e = lex_lookup({word, wlen}); e && e->cue != Cue::kNone)
+        if (word.len != 0) {
+            if (const LexEntry* e = lex_lookup(word); e && e->cue != Cue::kNone)
                 cues[static_cast<int>(e->cue)] += 1;
         }
-        wlen = 0;
-        too_long = false;
+        word.clear();
     };
     auto end_line = [&] {
         lines += 1;
@@ -149,11 +146,7 @@ void accumulate_features(std::string_view text, float w, bool substrings, TextFe
         const unsigned char c = s[i];
         if (c < 0x80) {
             if (ascii_alpha(c)) {
-                if (wlen < kMaxWordBytes) {
-                    word[wlen++] = static_cast<char>(c | 0x20);
-                } else {
-                    too_long = true;
-                }
+                word.push(static_cast<unsigned char>(c | 0x20));
                 line_start = false;
                 counting_indent = false;
                 last_nonspace = c;
@@ -208,11 +201,10 @@ void accumulate_features(std::string_view text, float w, bool substrings, TextFe
         counting_indent = false;
         last_nonspace = 'x';
         if (q.word) {
-            if (wlen + len <= kMaxWordBytes) {
-                wlen += fold_into(s + i, len, word + wlen);
-            } else {
-                too_long = true;
-            }
+            char folded[4];
+            const size_t fl = fold_into(s + i, len, folded);
+            for (size_t k = 0; k < fl; ++k)
+                word.push(static_cast<unsigned char>(folded[k]));
         } else {
             flush_word();
             if (q.math) math_symbols += 1;

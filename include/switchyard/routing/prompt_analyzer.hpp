@@ -79,12 +79,12 @@ struct PromptAnalysis {
 struct AnalyzerOptions {
     int64_t long_context_tokens = 32'000;
     PiiOptions pii;
-    // Classification and complexity read at most this many bytes from the head and from the
-    // tail of each message (a 1 MB pasted log says no more about the task than its ends).
-    // PII scanning always reads everything.
-    uint32_t classify_window_bytes = 8 * 1024;
+    // Classification and complexity read at most this many bytes from the head of each text
+    // and half as many from its tail: the task is stated at the ends of a prompt, and a pasted
+    // document or log in the middle says little more about it. PII scanning reads everything.
+    uint32_t classify_window_bytes = 2 * 1024;
     // Language detection reads at most this many bytes of the last user message.
-    uint32_t language_window_bytes = 2 * 1024;
+    uint32_t language_window_bytes = 1024;
 };
 
 class PromptAnalyzer {
