@@ -15,12 +15,14 @@ namespace {
 constexpr int kMaxGroups = 12;
 constexpr int kMaxDigits = 24;
 
+// Arrays are left uninitialised (zeroing them was half of this file's time): only the first
+// n_digits / n_groups entries are ever read.
 struct DigitRun {
-    std::array<char, kMaxDigits> digits{};
+    std::array<char, kMaxDigits> digits;
     int n_digits = 0;
-    std::array<uint8_t, kMaxGroups> group_len{};
-    std::array<size_t, kMaxGroups> group_end{};  // byte offset after the group's last digit
-    std::array<char, kMaxGroups> sep_before{};   // separator before group k (0 for k = 0)
+    std::array<uint8_t, kMaxGroups> group_len;
+    std::array<size_t, kMaxGroups> group_end;  // byte offset after the group's last digit
+    std::array<char, kMaxGroups> sep_before;   // separator before group k (0 for k = 0)
     int n_groups = 0;
     bool plus = false;
     bool paren = false;  // some group was written as "(123)"

@@ -222,6 +222,7 @@ public:
     const LexEntry* find(const WordKey& w) const {
         const size_t n = w.len;
         if (n == 0 || n > kMaxWordBytes) return nullptr;
+        if (!(first_byte_lengths_[w.head & 0xFF] & (1u << (n - 1)))) return nullptr;
         const uint64_t head = w.head, tail = n > 8 ? w.tail : 0;
         for (size_t i = word_hash(head, tail, n) & kMask;; i = (i + 1) & kMask) {
             const Slot& s = slots_[i];
@@ -251,6 +252,7 @@ private:
                 (n <= 16 || std::memcmp(words_.data() + s.offset, w.bytes, n) == 0))
                 return s;
             if (s.len == 0) {
+                first_byte_lengths_[head & 0xFF] |= 1u << (n - 1);
                 s.head = head;
                 s.tail = tail;
                 s.len = static_cast<uint8_t>(n);
@@ -262,6 +264,9 @@ private:
         }
     }
     std::array<Slot, kSize> slots_{};
+    // Bit n-1 of [b]: some word of n bytes starts with byte b. A 1 KiB pre-filter that stays
+    // in L1 and turns most misses away before the hash table is touched.
+    std::array<uint32_t, 256> first_byte_lengths_{};
     std::string words_;
     size_t count_ = 0;
 };
