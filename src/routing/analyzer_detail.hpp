@@ -24,6 +24,9 @@ struct TextFeatures {
     float math_symbols = 0;  // ∑ ∫ √ ≤ ≠ × ÷ ² and friends
     float questions = 0;     // '?'
     float list_items = 0;    // lines starting "1." "2)" "- " "* "
+    float code_tokens = 0;   // obj.method( and name( with no space: call syntax
+    float how_many = 0;      // "how many" / "how much"
+    float in_language = 0;   // "in French", "into German", "to Spanish": a target language
     float lines = 0;
     float bytes = 0;
     float cue(Cue c) const { return cues[static_cast<int>(c)]; }

@@ -57,6 +57,8 @@ constexpr WordList kLists[] = {
     // Task cues. Several languages where the word is cheap to list.
     {Cue::kCodeWord, -1,
      "code coding function functions method class script program programming implement "
+     "loop loops array arrays variable variables syntax div flexbox npm git docker framework "
+     "frontend backend compile runtime "
      "implementation refactor debug bug bugs compile compiler python javascript typescript "
      "java rust golang sql regex unittest tests test stacktrace traceback "
      "exception segfault typeerror snippet repo library dockerfile kubernetes bash shell "
@@ -73,7 +75,9 @@ constexpr WordList kLists[] = {
      "select"},
     {Cue::kMathWord, -1,
      "solve calculate compute prove proof irrational rational root roots integer "
-     "integers puzzle riddle logic logical deduce equation equations integral derivative "
+     "integers puzzle riddle logic logical deduce perimeter périmètre perímetro perimetro "
+     "umfang fläche aire área primzahl primzahlen combien cuántos cuántas quanti quante "
+     "quantos quantas discount interest equation equations integral derivative "
      "probability sum "
      "percent percentage average median modulo prime primes factorial "
      "theorem lemma matrix vector polynomial sqrt log ln sin cos tan math maths "
@@ -108,7 +112,7 @@ constexpr WordList kLists[] = {
      "должен должна нужно без"},
     {Cue::kSummaryWord, -1,
      "summarize summarise summary summarization summarisation tldr tl recap condense "
-     "synopsis gist abstract outline "
+     "synopsis gist abstract outline takeaways nutshell shorten briefly "
      "zusammenfassen zusammenfassung fasse zusammengefasst "
      "résume résumer résumé résumez synthèse "
      "resume resumir resumen resuma "
@@ -118,7 +122,7 @@ constexpr WordList kLists[] = {
      "кратко резюме резюмируй перескажи суммируй"},
     {Cue::kExtractWord, -1,
      "extract extraction pull identify entities entity fields field names addresses "
-     "dates amounts table rows columns invoice fill "
+     "dates amounts invoice receipt fill urls "
      "extrahiere extrahieren "
      "extrais extraire extrayez "
      "extrae extraer extraiga "
@@ -150,7 +154,8 @@ constexpr WordList kLists[] = {
      "английский английского французский немецкий"},
     {Cue::kCreativeWord, -1,
      "poem poems poetry haiku sonnet limerick verse verses rhyme lyrics song story stories "
-     "tale fairy novel fiction screenplay script character plot fable "
+     "tale fairy novel fiction screenplay script character plot fable invent backstory fantasy "
+     "roleplay imaginative "
      "slogan joke jokes ballad ode "
      "gedicht geschichte märchen reim lied "
      "poème conte histoire chanson "
@@ -180,12 +185,12 @@ constexpr SubstringCue kSubstringCues[] = {
     {"निकालें", Cue::kExtractWord},   {"استخرج", Cue::kExtractWord},   {"翻译", Cue::kTranslateWord},
     {"翻訳", Cue::kTranslateWord},  {"訳して", Cue::kTranslateWord}, {"번역", Cue::kTranslateWord},
     {"अनुवाद", Cue::kTranslateWord}, {"ترجم", Cue::kTranslateWord},   {"诗", Cue::kCreativeWord},
-    {"故事", Cue::kCreativeWord},   {"詩", Cue::kCreativeWord},      {"物語", Cue::kCreativeWord},
-    {"小説", Cue::kCreativeWord},   {"시를", Cue::kCreativeWord},    {"이야기", Cue::kCreativeWord},
-    {"소설", Cue::kCreativeWord},   {"कविता", Cue::kCreativeWord},   {"कहानी", Cue::kCreativeWord},
-    {"قصيدة", Cue::kCreativeWord},  {"قصة", Cue::kCreativeWord},     {"你好", Cue::kGreeting},
-    {"こんにちは", Cue::kGreeting}, {"안녕", Cue::kGreeting},        {"नमस्ते", Cue::kGreeting},
-    {"مرحبا", Cue::kGreeting},
+    {"俳句", Cue::kCreativeWord},   {"故事", Cue::kCreativeWord},    {"詩", Cue::kCreativeWord},
+    {"物語", Cue::kCreativeWord},   {"小説", Cue::kCreativeWord},    {"시를", Cue::kCreativeWord},
+    {"이야기", Cue::kCreativeWord}, {"소설", Cue::kCreativeWord},    {"कविता", Cue::kCreativeWord},
+    {"कहानी", Cue::kCreativeWord},  {"قصيدة", Cue::kCreativeWord},   {"قصة", Cue::kCreativeWord},
+    {"你好", Cue::kGreeting},       {"こんにちは", Cue::kGreeting},  {"안녕", Cue::kGreeting},
+    {"नमस्ते", Cue::kGreeting},       {"مرحبا", Cue::kGreeting},
 };
 
 inline uint64_t word_hash(uint64_t head, uint64_t tail, size_t n) {

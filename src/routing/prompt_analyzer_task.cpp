@@ -121,10 +121,21 @@ void accumulate_features(std::string_view text, float w, bool substrings, TextFe
     float fences = 0, code_lines = 0, lines = 0;
     std::array<float, kCueCount> cues{};
 
+    // Two-word cues: the previous word's first bytes.
+    constexpr uint64_t kHow = 0x776F68, kIn = 0x6E69, kInto = 0x6F746E69, kTo = 0x6F74;
+    uint64_t prev = 0;
+    float how_many = 0, in_language = 0, code_tokens = 0;
     auto flush_word = [&] {
         if (word.len != 0) {
-            if (const LexEntry* e = lex_lookup(word); e && e->cue != Cue::kNone)
+            if (const LexEntry* e = lex_lookup(word); e && e->cue != Cue::kNone) {
                 cues[static_cast<int>(e->cue)] += 1;
+                if (e->cue == Cue::kLanguageName && (prev == kIn || prev == kInto || prev == kTo))
+                    in_language += 1;
+            }
+            if (prev == kHow && word.len == 4 &&
+                (word.head == 0x796E616D || word.head == 0x6863756D))  // many, much
+                how_many += 1;
+            prev = word.len <= 8 ? word.head : 0;
         }
         word.clear();
     };
@@ -184,6 +195,10 @@ void accumulate_features(std::string_view text, float w, bool substrings, TextFe
                 last_nonspace = '`';
                 continue;
             }
+            if (c == '(' && i > 0 && ascii_alpha(s[i - 1])) code_tokens += 1;  // name(
+            if ((c == '%' && i > 0 && ascii_digit(s[i - 1])) ||
+                ((c == '$' || c == '=') && i + 1 < n && ascii_digit(s[i + 1])))
+                math_exprs += 1;  // 20%, $25
             if (ascii_digit(c) || c == ')') {
                 if (math_expression_at(s, n, i)) math_exprs += 1;
             } else if (c == '?') {
@@ -233,6 +248,9 @@ void accumulate_features(std::string_view text, float w, bool substrings, TextFe
     f.math_symbols += w * math_symbols;
     f.questions += w * questions;
     f.list_items += w * list_items;
+    f.code_tokens += w * code_tokens;
+    f.how_many += w * how_many;
+    f.in_language += w * in_language;
     f.lines += w * lines;
     f.bytes += w * static_cast<float>(n);
 }
@@ -243,12 +261,12 @@ std::array<float, kTaskTypeCount> score_tasks(const TextFeatures& f) {
     auto& code = s[static_cast<int>(TaskType::kCode)];
     code = 2.5f * f.cue(Cue::kCodeWord) + 0.6f * std::min(f.cue(Cue::kCodeKeyword), 5.0f) +
            3.0f * std::min(f.fences, 2.0f) + 0.4f * std::min(f.code_lines, 10.0f) +
-           (density > 0.05f && f.bytes >= 60 ? 2.0f : 0.0f);
+           0.6f * std::min(f.code_tokens, 5.0f) + (density > 0.05f && f.bytes >= 60 ? 2.0f : 0.0f);
 
     s[static_cast<int>(TaskType::kReasoning)] =
         2.0f * f.cue(Cue::kMathWord) + 0.8f * f.cue(Cue::kReasonWord) +
         1.0f * std::min(f.math_exprs, 4.0f) + 1.5f * std::min(f.math_symbols, 3.0f) +
-        0.4f * std::min(f.cue(Cue::kStepWord), 3.0f);
+        0.4f * std::min(f.cue(Cue::kStepWord), 3.0f) + 2.0f * std::min(f.how_many, 1.0f);
 
     const float summary = f.cue(Cue::kSummaryWord);
     s[static_cast<int>(TaskType::kSummarization)] =
@@ -256,12 +274,15 @@ std::array<float, kTaskTypeCount> score_tasks(const TextFeatures& f) {
 
     const float extract = f.cue(Cue::kExtractWord);
     s[static_cast<int>(TaskType::kExtraction)] =
-        3.0f * extract + (extract > 0 ? 1.5f : 0.3f) * std::min(f.cue(Cue::kJsonWord), 2.0f);
+        3.0f * extract + (extract > 0 ? 1.5f : 0.3f) * std::min(f.cue(Cue::kJsonWord), 2.0f) +
+        // "reply with a JSON array only": structured output from given text
+        (f.cue(Cue::kJsonWord) > 0 && f.cue(Cue::kFormatWord) > 0 ? 1.5f : 0.0f);
 
     const float translate = f.cue(Cue::kTranslateWord);
     s[static_cast<int>(TaskType::kTranslation)] =
         4.0f * translate +
-        (translate > 0 ? 1.0f : 0.3f) * std::min(f.cue(Cue::kLanguageName), 2.0f);
+        (translate > 0 ? 1.0f : 0.3f) * std::min(f.cue(Cue::kLanguageName), 2.0f) +
+        2.5f * std::min(f.in_language, 1.0f);  // "... in Portuguese?"
 
     s[static_cast<int>(TaskType::kCreative)] = 3.0f * f.cue(Cue::kCreativeWord);
 

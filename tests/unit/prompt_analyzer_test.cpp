@@ -451,8 +451,10 @@ TEST(PromptAnalyzer, LabelledSet) {
     int task_ok = 0, lang_ok = 0, privacy_ok = 0, kinds_ok = 0;
     int pii_expected = 0, pii_missed = 0, pii_spurious = 0;
     std::map<std::string, std::pair<int, int>> per_task, per_lang;  // ok, total
-    // Per split ("tune": the prompts the cue lists were adjusted on; "holdout": written after
-    // and never tuned on): task ok, language ok, total.
+    // Per split: "tune" (145) is what the cue lists were written and adjusted on; "holdout1"
+    // (36) was written afterwards and scored 61 % on task before the cues were extended with
+    // what it taught; "holdout2" (40) was written last and never tuned on: the honest estimate
+    // of how the cues generalise. Task ok, language ok, total.
     std::map<std::string, std::array<int, 3>> per_split;
     for (const auto& l : set) {
         ChatRequest r;
@@ -517,10 +519,10 @@ TEST(PromptAnalyzer, LabelledSet) {
     EXPECT_EQ(privacy_ok, static_cast<int>(set.size()));
     EXPECT_GE(pct(task_ok, n), 85.0);
     EXPECT_GE(pct(lang_ok, n), 90.0);
-    // The held-out prompts measure how the keyword cues generalise: far worse than the tuned
-    // part (61 % when first run). This floor only guards against regressions.
-    const auto& h = per_split["holdout"];
+    // holdout2 scored 75 % on task and 100 % on language when first run; these floors only
+    // guard against regressions.
+    const auto& h = per_split["holdout2"];
     ASSERT_GT(h[2], 0);
-    EXPECT_GE(pct(h[0], h[2]), 55.0);
+    EXPECT_GE(pct(h[0], h[2]), 70.0);
     EXPECT_GE(pct(h[1], h[2]), 90.0);
 }
