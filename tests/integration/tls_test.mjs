@@ -56,6 +56,8 @@ upstream:
   first_byte_timeout_ms: 3000
   ca_file: "${caFile}"
 logging: {level: error}
+auth: {open_access: true}
+storage: {sqlite_path: "${path.join(dir, 'switchyard.db')}"}
 models:
   - name: tls-good
     provider: openai
