@@ -3,7 +3,9 @@
 // of English prose, code, and prose mixed with PII; plus the PII scanner alone.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "switchyard/routing/pii.hpp"
 #include "switchyard/routing/prompt_analyzer.hpp"
@@ -87,6 +89,12 @@ std::string text_for(int kind, int64_t tokens) {
 
 const char* kKindNames[] = {"prose", "code", "mixed_pii"};
 
+// Best of the repetitions: on a shared 2-core machine the median carries other people's
+// builds; the minimum is the closest to an idle machine.
+double min_of(const std::vector<double>& v) {
+    return *std::min_element(v.begin(), v.end());
+}
+
 void BM_Analyze(benchmark::State& state) {
     const PromptAnalyzer analyzer;
     const auto req = request(text_for(static_cast<int>(state.range(0)), state.range(1)));
@@ -103,7 +111,7 @@ void BM_Analyze(benchmark::State& state) {
     state.SetLabel(std::string(kKindNames[state.range(0)]) + ", " + std::to_string(findings) +
                    " findings");
 }
-BENCHMARK(BM_Analyze)->ArgsProduct({{0, 1, 2}, {500, 2000}});
+BENCHMARK(BM_Analyze)->ArgsProduct({{0, 1, 2}, {500, 2000}})->ComputeStatistics("min", min_of);
 
 void BM_ScanPii(benchmark::State& state) {
     const std::string text = text_for(static_cast<int>(state.range(0)), state.range(1));
@@ -118,7 +126,7 @@ void BM_ScanPii(benchmark::State& state) {
     state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
     state.SetLabel(kKindNames[state.range(0)]);
 }
-BENCHMARK(BM_ScanPii)->ArgsProduct({{0, 1, 2}, {2000}});
+BENCHMARK(BM_ScanPii)->ArgsProduct({{0, 1, 2}, {2000}})->ComputeStatistics("min", min_of);
 
 void BM_DetectLanguage(benchmark::State& state) {
     const std::string text = fill(kProse, 2048);
@@ -126,6 +134,6 @@ void BM_DetectLanguage(benchmark::State& state) {
         benchmark::DoNotOptimize(detect_language(text));
     state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
 }
-BENCHMARK(BM_DetectLanguage);
+BENCHMARK(BM_DetectLanguage)->ComputeStatistics("min", min_of);
 
 }  // namespace

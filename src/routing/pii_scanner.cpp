@@ -134,7 +134,10 @@ bool word_start(std::string_view s, size_t i) {
 }
 
 bool has_at(std::string_view s, size_t i, std::string_view what) {
-    return i + what.size() <= s.size() && s.substr(i, what.size()) == what;
+    if (i + what.size() > s.size()) return false;
+    for (size_t k = 0; k < what.size(); ++k)
+        if (s[i + k] != what[k]) return false;
+    return true;
 }
 
 }  // namespace

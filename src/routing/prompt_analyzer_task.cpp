@@ -70,6 +70,26 @@ size_t fold_into(const unsigned char* p, uint8_t len, char* out) {
     return len;
 }
 
+// The lexicon key of an ASCII word of `len` letters at `p` (8 bytes readable at p), lower-cased.
+void set_ascii_key(const unsigned char* p, size_t len, WordKey& w) {
+    constexpr uint64_t kLower = 0x2020202020202020ull;
+    uint64_t head;
+    std::memcpy(&head, p, 8);
+    head |= kLower;
+    if (len < 8) head &= (uint64_t{1} << (8 * len)) - 1;
+    uint64_t tail = 0;
+    if (len > 8) {
+        std::memcpy(&tail, p + len - 8, 8);
+        tail |= kLower;
+    }
+    w.head = head;
+    w.tail = tail;
+    w.len = static_cast<uint32_t>(len);
+    if (len > 16 && len <= kMaxWordBytes)
+        for (size_t k = 0; k < len; ++k)
+            w.bytes[k] = static_cast<char>(p[k] | 0x20);
+}
+
 bool is_code_punct(unsigned char c) {
     switch (c) {
         case '{':
@@ -157,11 +177,21 @@ void accumulate_features(std::string_view text, float w, bool substrings, TextFe
         const unsigned char c = s[i];
         if (c < 0x80) {
             if (ascii_alpha(c)) {
-                word.push(static_cast<unsigned char>(c | 0x20));
                 line_start = false;
                 counting_indent = false;
-                last_nonspace = c;
-                ++i;
+                size_t j = i + 1;
+                while (j < n && ascii_alpha(s[j]))
+                    ++j;
+                last_nonspace = s[j - 1];
+                const size_t len = j - i;
+                if (word.len == 0 && i + 8 <= n && (j == n || s[j] < 0x80)) {
+                    // A whole ASCII word: its key straight from two unaligned loads.
+                    set_ascii_key(s + i, len, word);
+                } else {
+                    for (size_t k = i; k < j; ++k)
+                        word.push(static_cast<unsigned char>(s[k] | 0x20));
+                }
+                i = j;
                 continue;
             }
             flush_word();
