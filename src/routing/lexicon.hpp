@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string_view>
 
@@ -66,6 +67,26 @@ struct WordKey {
         len = 0;
     }
 };
+// The lexicon key of an ASCII word of `len` letters at `p` (8 bytes readable at p), lower-cased.
+inline void set_ascii_key(const unsigned char* p, size_t len, WordKey& w) {
+    constexpr uint64_t kLower = 0x2020202020202020ull;
+    uint64_t head;
+    std::memcpy(&head, p, 8);
+    head |= kLower;
+    if (len < 8) head &= (uint64_t{1} << (8 * len)) - 1;
+    uint64_t tail = 0;
+    if (len > 8) {
+        std::memcpy(&tail, p + len - 8, 8);
+        tail |= kLower;
+    }
+    w.head = head;
+    w.tail = tail;
+    w.len = static_cast<uint32_t>(len);
+    if (len > 16 && len <= kMaxWordBytes)
+        for (size_t k = 0; k < len; ++k)
+            w.bytes[k] = static_cast<char>(p[k] | 0x20);
+}
+
 const LexEntry* lex_lookup(const WordKey& word);
 const LexEntry* lex_lookup(std::string_view lowered_word);  // slower; for tests and warm-up
 

@@ -18,6 +18,10 @@ using detail::LatinLang;
 
 enum Script { kLatin, kCyrillic, kArabic, kDevanagari, kHan, kKana, kHangul, kOther, kScripts };
 
+bool is_ascii_letter(unsigned char c) {
+    return static_cast<unsigned>((c | 0x20) - 'a') < 26u;
+}
+
 Script script_of(utf8proc_int32_t cp) {
     if (cp < 0x250) return kLatin;  // caller passes letters only
     if (cp >= 0x400 && cp <= 0x52F) return kCyrillic;
@@ -115,9 +119,19 @@ void count_language(std::string_view text, LanguageCounts& counts) {
     for (utf8proc_ssize_t i = 0; i < n;) {
         const unsigned char c = s[i];
         if (c < 0x80) {
-            if (static_cast<unsigned>((c | 0x20) - 'a') < 26u) {
-                letters[kLatin] += 1;
-                word.push(static_cast<unsigned char>(c | 0x20));
+            if (is_ascii_letter(c)) {
+                utf8proc_ssize_t j = i + 1;
+                while (j < n && is_ascii_letter(s[j]))
+                    ++j;
+                letters[kLatin] += static_cast<float>(j - i);
+                if (word.len == 0 && i + 8 <= n && (j == n || s[j] < 0x80)) {
+                    detail::set_ascii_key(s + i, static_cast<size_t>(j - i), word);
+                } else {
+                    for (auto k = i; k < j; ++k)
+                        word.push(static_cast<unsigned char>(s[k] | 0x20));
+                }
+                i = j;
+                continue;
             } else {
                 flush();
             }
