@@ -77,13 +77,28 @@ void accumulate_window(std::string_view text, float weight, bool substrings, uin
 // read as words ("tl" for TL;DR), nor a PEM block as code.
 void accumulate_windowed(std::string_view text, const std::vector<PiiFinding>& findings,
                          float weight, bool substrings, uint32_t window, detail::TextFeatures& f) {
+    if (findings.empty()) {
+        accumulate_window(text, weight, substrings, window, f);
+        return;
+    }
+    // The same head and tail windows as accumulate_window, cut around the findings.
+    const size_t n = text.size();
+    const size_t head_end = std::min<size_t>(n, window);
+    const size_t tail_begin = n <= window + window / 2 ? head_end : n - window / 2;
+    auto read = [&](size_t from, size_t to) {  // [from, to) minus what lies outside the windows
+        const size_t a_end = std::min(to, head_end);
+        if (from < a_end)
+            detail::accumulate_features(text.substr(from, a_end - from), weight, substrings, f);
+        const size_t b_begin = std::max(from, tail_begin);
+        if (b_begin < to && b_begin >= head_end)
+            detail::accumulate_features(text.substr(b_begin, to - b_begin), weight, false, f);
+    };
     size_t from = 0;
     for (const auto& p : findings) {
-        if (p.offset > from)
-            accumulate_window(text.substr(from, p.offset - from), weight, substrings, window, f);
+        if (p.offset > from) read(from, p.offset);
         from = p.offset + p.length;
     }
-    if (from < text.size()) accumulate_window(text.substr(from), weight, substrings, window, f);
+    if (from < n) read(from, n);
 }
 
 // The language sample: the first `window` bytes of the text, minus its PII findings.
