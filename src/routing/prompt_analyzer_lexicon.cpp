@@ -277,8 +277,8 @@ private:
 };
 
 const Lexicon& lexicon() {
-    static const auto* lx = new Lexicon();  // never destroyed: safe during static teardown
-    return *lx;
+    static const Lexicon lx;  // built on first use (the PromptAnalyzer constructor), then read-only
+    return lx;
 }
 
 }  // namespace
