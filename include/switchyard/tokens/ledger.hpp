@@ -3,6 +3,7 @@
 // written by a batched asynchronous writer thread, off the request path.
 // Thread safety: record() may be called from any thread (it appends to a queue under a
 // short lock and never touches the disk). flush()/close() may be called from any thread.
+// The writer thread runs at nice 10, so commits yield to the request path on a busy core.
 // Failure and durability: rows are committed in batches, every `flush_interval_ms` or as
 // soon as `batch_rows` are queued. close() (graceful shutdown) commits everything. A crash
 // (kill -9, power loss) loses at most the rows recorded since the last commit: at most one
@@ -22,7 +23,8 @@
 
 namespace switchyard::storage {
 class SqliteDb;
-}
+class SqliteStatement;
+}  // namespace switchyard::storage
 
 namespace switchyard::tokens {
 
@@ -99,7 +101,8 @@ private:
     bool write_batch(std::vector<UsageRecord>& batch);
 
     LedgerOptions options_;
-    std::unique_ptr<storage::SqliteDb> db_;  // writer thread only (after construction)
+    std::unique_ptr<storage::SqliteDb> db_;             // writer thread only (after construction)
+    std::unique_ptr<storage::SqliteStatement> insert_;  // writer thread only
     mutable std::mutex mu_;
     std::condition_variable wake_;
     std::condition_variable flushed_;
