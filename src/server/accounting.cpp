@@ -9,6 +9,33 @@
 #include "switchyard/tokens/chat_tokens.hpp"
 
 namespace switchyard {
+namespace {
+
+// POSTs a budget alert. A named coroutine, not a lambda: its arguments live in the frame
+// (GCC 12 destroys a coroutine lambda's captures twice). The client is kept alive by the
+// shared_ptr until the post ends.
+awaitable<void> post_webhook(std::shared_ptr<HttpClient> client, Url url, std::string body,
+                             UpstreamTimeouts timeouts) {
+    HttpRequestSpec spec;
+    spec.url = &url;
+    spec.target = url.path.empty() ? "/" : url.path;
+    spec.method = http::verb::post;
+    spec.headers.emplace_back("content-type", "application/json");
+    spec.body = std::move(body);
+    spec.timeouts = timeouts;
+    spec.timeouts.total = std::chrono::milliseconds(10'000);
+    auto ex = co_await client->start(spec, nullptr);
+    if (!ex) {
+        spdlog::warn("budget alert webhook {} failed: {}", url.host, ex.error().message);
+        co_return;
+    }
+    auto rest = co_await (*ex)->read_all(64 * 1024);
+    if (!rest || (*ex)->status() >= 300) {
+        spdlog::warn("budget alert webhook {} answered HTTP {}", url.host, (*ex)->status());
+    }
+}
+
+}  // namespace
 
 RequestAccount::RequestAccount(RequestContext& ctx, const Gateway::Target& target)
     : ctx_(ctx), target_(target), start_ms_(ctx.gateway.now_ms()) {}
@@ -200,30 +227,10 @@ void RequestAccount::post_alert(const tokens::Budget& budget, double threshold) 
     w.end_object();
     // Fire and forget on this worker: the request does not wait for the webhook.
     auto client = ctx_.http.shared_from_this();
-    auto timeouts = ctx_.gateway.timeouts();
-    net::co_spawn(
-        client->io_context(),
-        [client, url = *url, body = std::move(body), timeouts]() mutable -> awaitable<void> {
-            HttpRequestSpec spec;
-            spec.url = &url;
-            spec.target = url.path.empty() ? "/" : url.path;
-            spec.method = http::verb::post;
-            spec.headers.emplace_back("content-type", "application/json");
-            spec.body = std::move(body);
-            spec.timeouts = timeouts;
-            spec.timeouts.total = std::chrono::milliseconds(10'000);
-            auto ex = co_await client->start(spec, nullptr);
-            if (!ex) {
-                spdlog::warn("budget alert webhook {} failed: {}", url.host, ex.error().message);
-                co_return;
-            }
-            auto rest = co_await (*ex)->read_all(64 * 1024);
-            (void)rest;
-            if ((*ex)->status() >= 300) {
-                spdlog::warn("budget alert webhook {} answered HTTP {}", url.host, (*ex)->status());
-            }
-        },
-        net::detached);
+    net::io_context& ioc = client->io_context();
+    net::co_spawn(ioc,
+                  post_webhook(std::move(client), *url, std::move(body), ctx_.gateway.timeouts()),
+                  net::detached);
 }
 
 }  // namespace switchyard
