@@ -30,29 +30,19 @@ std::string_view to_string(BreakerState state) {
 }
 
 CircuitBreaker::CircuitBreaker(std::string name, BreakerConfig config, uint64_t jitter_seed)
-    : name_(std::move(name)), config_(config), rng_(jitter_seed) {}
+    : name_(std::move(name)), config_(config), window_(config.window_ms), rng_(jitter_seed) {}
 
-CircuitBreaker::Bucket& CircuitBreaker::bucket(int64_t now_ms) {
-    const int64_t width = std::max<int64_t>(1, config_.window_ms / kBuckets);
-    const int64_t start = now_ms - now_ms % width;
-    Bucket& b = buckets_[static_cast<size_t>((now_ms / width) % kBuckets)];
-    if (b.start_ms != start) b = Bucket{start, 0, 0};
-    return b;
-}
-
-void CircuitBreaker::sums(int64_t now_ms, int64_t& calls, int64_t& failures) const {
-    calls = 0;
-    failures = 0;
-    for (const auto& b : buckets_) {
-        if (b.start_ms >= 0 && b.start_ms > now_ms - config_.window_ms) {
-            calls += b.calls;
-            failures += b.failures;
-        }
-    }
+CircuitBreaker::Counts CircuitBreaker::sums(int64_t now_ms) const {
+    Counts total;
+    window_.for_each(now_ms, [&](int64_t, const Counts& c) {
+        total.calls += c.calls;
+        total.failures += c.failures;
+    });
+    return total;
 }
 
 void CircuitBreaker::reset_window() {
-    buckets_.fill(Bucket{});
+    window_.clear();
     consecutive_ = 0;
 }
 
@@ -96,7 +86,7 @@ std::optional<CircuitBreaker::Transition> CircuitBreaker::on_success(int64_t now
         return std::nullopt;
     }
     if (state_ != BreakerState::kClosed) return std::nullopt;  // a straggler from before
-    ++bucket(now_ms).calls;
+    ++window_.at(now_ms).calls;
     consecutive_ = 0;
     return std::nullopt;
 }
@@ -110,7 +100,7 @@ std::optional<CircuitBreaker::Transition> CircuitBreaker::on_failure(int64_t now
         return Transition{BreakerState::kHalfOpen, BreakerState::kOpen, "a probe failed"};
     }
     if (state_ != BreakerState::kClosed) return std::nullopt;
-    Bucket& b = bucket(now_ms);
+    Counts& b = window_.at(now_ms);
     ++b.calls;
     ++b.failures;
     ++consecutive_;
@@ -121,9 +111,7 @@ std::optional<CircuitBreaker::Transition> CircuitBreaker::on_failure(int64_t now
         return Transition{BreakerState::kClosed, BreakerState::kOpen,
                           fmt::format("{} consecutive failures", n)};
     }
-    int64_t calls = 0;
-    int64_t failures = 0;
-    sums(now_ms, calls, failures);
+    const auto [calls, failures] = sums(now_ms);
     if (calls >= config_.minimum_calls &&
         static_cast<double>(failures) >= config_.failure_rate * static_cast<double>(calls)) {
         open(now_ms);
@@ -149,7 +137,9 @@ CircuitBreaker::Snapshot CircuitBreaker::snapshot(int64_t now_ms) {
     if (state_ == BreakerState::kOpen && now_ms >= next_probe_at_ms_) {
         s.state = BreakerState::kHalfOpen;  // the next allow() will probe
     }
-    sums(now_ms, s.calls, s.failures);
+    const Counts c = sums(now_ms);
+    s.calls = c.calls;
+    s.failures = c.failures;
     s.consecutive_failures = consecutive_;
     s.opened_at_ms = opened_at_ms_;
     s.next_probe_at_ms = next_probe_at_ms_;

@@ -21,35 +21,23 @@ std::optional<int64_t> RetryPolicy::backoff_ms(int64_t attempt, double unit,
     return wait;
 }
 
-RetryBudget::Bucket& RetryBudget::bucket(int64_t now_ms) {
-    const int64_t width = std::max<int64_t>(1, config_.budget_window_ms / kBuckets);
-    const int64_t start = now_ms - now_ms % width;
-    Bucket& b = buckets_[static_cast<size_t>((now_ms / width) % kBuckets)];
-    if (b.start_ms != start) b = Bucket{start, 0, 0};
-    return b;
-}
-
-void RetryBudget::sums(int64_t now_ms, int64_t& requests, int64_t& retries) const {
-    requests = 0;
-    retries = 0;
-    for (const auto& b : buckets_) {
-        if (b.start_ms >= 0 && b.start_ms > now_ms - config_.budget_window_ms) {
-            requests += b.requests;
-            retries += b.retries;
-        }
-    }
+RetryBudget::Counts RetryBudget::sums(int64_t now_ms) const {
+    Counts total;
+    window_.for_each(now_ms, [&](int64_t, const Counts& c) {
+        total.requests += c.requests;
+        total.retries += c.retries;
+    });
+    return total;
 }
 
 void RetryBudget::on_request(int64_t now_ms) {
     std::lock_guard lock(mu_);
-    ++bucket(now_ms).requests;
+    ++window_.at(now_ms).requests;
 }
 
 bool RetryBudget::try_retry(int64_t now_ms) {
     std::lock_guard lock(mu_);
-    int64_t requests = 0;
-    int64_t retries = 0;
-    sums(now_ms, requests, retries);
+    const auto [requests, retries] = sums(now_ms);
     const double allowed =
         config_.budget_ratio * static_cast<double>(requests) +
         static_cast<double>(config_.budget_min_per_s * config_.budget_window_ms) / 1000.0;
@@ -57,14 +45,16 @@ bool RetryBudget::try_retry(int64_t now_ms) {
         ++refused_;
         return false;
     }
-    ++bucket(now_ms).retries;
+    ++window_.at(now_ms).retries;
     return true;
 }
 
 RetryBudget::Snapshot RetryBudget::snapshot(int64_t now_ms) {
     std::lock_guard lock(mu_);
     Snapshot s;
-    sums(now_ms, s.requests, s.retries);
+    const Counts c = sums(now_ms);
+    s.requests = c.requests;
+    s.retries = c.retries;
     s.refused = refused_;
     return s;
 }

@@ -9,12 +9,13 @@
 // Failure: none; decisions are values. Time comes from the caller (injected clock).
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "switchyard/core/rolling_window.hpp"
 
 namespace switchyard::resilience {
 
@@ -70,22 +71,19 @@ public:
     const BreakerConfig& config() const { return config_; }
 
 private:
-    static constexpr int kBuckets = 10;
-    struct Bucket {
-        int64_t start_ms = -1;
+    struct Counts {
         int64_t calls = 0;
         int64_t failures = 0;
     };
-    Bucket& bucket(int64_t now_ms);  // the current bucket, emptied if stale; requires mu_
-    void sums(int64_t now_ms, int64_t& calls, int64_t& failures) const;  // requires mu_
-    void open(int64_t now_ms);                                           // requires mu_
-    void reset_window();                                                 // requires mu_
+    Counts sums(int64_t now_ms) const;  // requires mu_
+    void open(int64_t now_ms);          // requires mu_
+    void reset_window();                // requires mu_
 
     const std::string name_;
     const BreakerConfig config_;
     std::mutex mu_;
     BreakerState state_ = BreakerState::kClosed;  // guarded by mu_
-    std::array<Bucket, kBuckets> buckets_{};      // guarded by mu_
+    RollingWindow<Counts, 10> window_;            // guarded by mu_
     int64_t consecutive_ = 0;                     // guarded by mu_
     int64_t opened_at_ms_ = -1;                   // guarded by mu_
     int64_t next_probe_at_ms_ = -1;               // guarded by mu_

@@ -7,10 +7,11 @@
 // Failure: none; decisions are values.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <mutex>
 #include <optional>
+
+#include "switchyard/core/rolling_window.hpp"
 
 namespace switchyard::resilience {
 
@@ -43,7 +44,7 @@ private:
 
 class RetryBudget {
 public:
-    explicit RetryBudget(RetryConfig config) : config_(config) {}
+    explicit RetryBudget(RetryConfig config) : config_(config), window_(config.budget_window_ms) {}
 
     // Counts a first attempt (a new request).
     void on_request(int64_t now_ms);
@@ -58,19 +59,16 @@ public:
     Snapshot snapshot(int64_t now_ms);
 
 private:
-    static constexpr int kBuckets = 10;
-    struct Bucket {
-        int64_t start_ms = -1;
+    struct Counts {
         int64_t requests = 0;
         int64_t retries = 0;
     };
-    Bucket& bucket(int64_t now_ms);                                        // requires mu_
-    void sums(int64_t now_ms, int64_t& requests, int64_t& retries) const;  // requires mu_
+    Counts sums(int64_t now_ms) const;  // requires mu_
 
     const RetryConfig config_;
     std::mutex mu_;
-    std::array<Bucket, kBuckets> buckets_{};  // guarded by mu_
-    int64_t refused_ = 0;                     // guarded by mu_
+    RollingWindow<Counts, 10> window_;  // guarded by mu_
+    int64_t refused_ = 0;               // guarded by mu_
 };
 
 }  // namespace switchyard::resilience

@@ -8,12 +8,12 @@
 // window has slid by for this request to fit.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <mutex>
 #include <string>
 
 #include "switchyard/core/error.hpp"
+#include "switchyard/core/rolling_window.hpp"
 
 namespace switchyard::tokens {
 
@@ -33,22 +33,19 @@ public:
     int64_t tpm() const { return tpm_; }
 
 private:
-    static constexpr int kBuckets = 60;
-    struct Bucket {
-        int64_t second = -1;  // unix second this bucket holds
+    struct Counts {
         int64_t requests = 0;
         int64_t tokens = 0;
     };
-    void sums(int64_t now_s, int64_t& requests, int64_t& tokens) const;  // requires mu_
-    // Seconds until the window, minus what expires, fits `need` more of `field`.
-    int64_t wait_seconds(int64_t now_s, int64_t limit, int64_t need, bool tokens) const;
-    Bucket& bucket(int64_t now_s);  // requires mu_
+    // Seconds until enough of the window has slid by for `need` more requests (or tokens)
+    // to fit under `limit`.
+    int64_t wait_seconds(int64_t now_ms, int64_t limit, int64_t need, bool tokens) const;
 
     const std::string label_;
     const int64_t rpm_;
     const int64_t tpm_;
     std::mutex mu_;
-    std::array<Bucket, kBuckets> buckets_{};  // guarded by mu_
+    RollingWindow<Counts, 60> window_{60'000};  // one-second buckets; guarded by mu_
 };
 
 }  // namespace switchyard::tokens
