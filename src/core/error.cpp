@@ -60,6 +60,83 @@ Error upstream_status_error(int status, std::string message) {
     return e;
 }
 
+std::string_view to_string(UpstreamCause cause) {
+    switch (cause) {
+        case UpstreamCause::kNone:
+            return "none";
+        case UpstreamCause::kConnect:
+            return "connect_failed";
+        case UpstreamCause::kConnectTimeout:
+            return "connect_timeout";
+        case UpstreamCause::kFirstByteTimeout:
+            return "first_byte_timeout";
+        case UpstreamCause::kBetweenChunksTimeout:
+            return "between_chunks_timeout";
+        case UpstreamCause::kTotalTimeout:
+            return "total_timeout";
+        case UpstreamCause::kConnectionReset:
+            return "connection_reset";
+        case UpstreamCause::kRateLimited:
+            return "rate_limited";
+        case UpstreamCause::kOverloaded:
+            return "overloaded";
+        case UpstreamCause::kServerError:
+            return "server_error";
+        case UpstreamCause::kAuth:
+            return "upstream_auth";
+        case UpstreamCause::kClientError:
+            return "client_error";
+        case UpstreamCause::kContextLength:
+            return "context_length";
+        case UpstreamCause::kContentFilter:
+            return "content_filter";
+        case UpstreamCause::kMalformed:
+            return "malformed_response";
+        case UpstreamCause::kCancelled:
+            return "cancelled";
+    }
+    return "none";
+}
+
+namespace {
+
+bool contains(std::string_view text, std::string_view what) {
+    return text.find(what) != std::string_view::npos;
+}
+
+}  // namespace
+
+UpstreamCause upstream_cause(const Error& e) {
+    if (e.cause != UpstreamCause::kNone) return e.cause;
+    if (e.code == "context_length_exceeded" || contains(e.message, "maximum context length") ||
+        contains(e.message, "prompt is too long") || contains(e.message, "context length")) {
+        if (e.upstream_status == 0 || (e.upstream_status >= 400 && e.upstream_status < 500))
+            return UpstreamCause::kContextLength;
+    }
+    if (e.code == "content_filter" || e.code == "content_policy_violation") {
+        return UpstreamCause::kContentFilter;
+    }
+    const int s = e.upstream_status;
+    if (s == 429) return UpstreamCause::kRateLimited;
+    if (s == 503 || s == 529) return UpstreamCause::kOverloaded;
+    if (s >= 500 || s == 408) return UpstreamCause::kServerError;
+    if (s == 401 || s == 403) return UpstreamCause::kAuth;
+    if (s >= 400) return UpstreamCause::kClientError;
+    if (e.code == "upstream_key_missing") return UpstreamCause::kAuth;
+    switch (e.kind) {
+        case ErrorKind::kUpstream:
+            return UpstreamCause::kMalformed;
+        case ErrorKind::kUpstreamTimeout:
+            return UpstreamCause::kTotalTimeout;
+        case ErrorKind::kRateLimited:
+            return UpstreamCause::kRateLimited;
+        case ErrorKind::kUnavailable:
+            return UpstreamCause::kOverloaded;
+        default:
+            return UpstreamCause::kNone;
+    }
+}
+
 int http_status(ErrorKind kind) {
     switch (kind) {
         case ErrorKind::kInvalidRequest:

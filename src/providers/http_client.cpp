@@ -75,15 +75,18 @@ bool same_name(std::string_view a, std::string_view b) {
     return beast::iequals(a, b);
 }
 
-Error upstream_error(ErrorKind kind, std::string message) {
+Error upstream_error(ErrorKind kind, std::string message,
+                     UpstreamCause cause = UpstreamCause::kNone) {
     Error e;
     e.kind = kind;
     e.message = std::move(message);
+    e.cause = cause;
     return e;
 }
 
 Error cancelled_error() {
-    return upstream_error(ErrorKind::kUpstream, "request cancelled: the client disconnected");
+    return upstream_error(ErrorKind::kUpstream, "request cancelled: the client disconnected",
+                          UpstreamCause::kCancelled);
 }
 
 }  // namespace
@@ -111,18 +114,23 @@ Error HttpExchange::phase_error(const beast::error_code& ec, std::string_view ph
     if (cancel_ && cancel_->cancelled()) return cancelled_error();
     if (ec == beast::error::timeout) {
         const bool total = Clock::now() >= deadline_;
-        return upstream_error(ErrorKind::kUpstreamTimeout,
-                              total ? fmt::format("upstream {} exceeded the total timeout ({} ms)",
-                                                  host_, timeouts_.total.count())
-                                    : fmt::format("upstream {} timed out {} ({} ms)", host_, phase,
-                                                  timeouts_.between_chunks.count()));
+        return upstream_error(
+            ErrorKind::kUpstreamTimeout,
+            total ? fmt::format("upstream {} exceeded the total timeout ({} ms)", host_,
+                                timeouts_.total.count())
+                  : fmt::format("upstream {} timed out {} ({} ms)", host_, phase,
+                                timeouts_.between_chunks.count()),
+            total ? UpstreamCause::kTotalTimeout : UpstreamCause::kBetweenChunksTimeout);
     }
     if (ec == http::error::body_limit) {
         return upstream_error(ErrorKind::kUpstream,
-                              fmt::format("upstream {} response exceeds the size limit", host_));
+                              fmt::format("upstream {} response exceeds the size limit", host_),
+                              UpstreamCause::kMalformed);
     }
-    return upstream_error(ErrorKind::kUpstream, fmt::format("upstream {} connection failed {}: {}",
-                                                            host_, phase, ec.message()));
+    return upstream_error(
+        ErrorKind::kUpstream,
+        fmt::format("upstream {} connection failed {}: {}", host_, phase, ec.message()),
+        UpstreamCause::kConnectionReset);
 }
 
 std::optional<Error> HttpExchange::before_read() {
@@ -312,7 +320,8 @@ awaitable<Result<std::unique_ptr<UpstreamConnection>>> HttpClient::connect(
     auto timed_out = [&](std::string_view what) {
         return upstream_error(ErrorKind::kUpstreamTimeout,
                               fmt::format("upstream {}:{} {} timed out ({} ms)", url.host, url.port,
-                                          what, t.connect.count()));
+                                          what, t.connect.count()),
+                              UpstreamCause::kConnectTimeout);
     };
 
     beast::error_code ec;
@@ -331,8 +340,10 @@ awaitable<Result<std::unique_ptr<UpstreamConnection>>> HttpClient::connect(
     if (cancel && cancel->cancelled()) co_return cancelled_error();
     if (ec == net::error::operation_aborted) co_return timed_out("DNS lookup");
     if (ec) {
-        co_return upstream_error(ErrorKind::kUpstream, fmt::format("cannot resolve upstream {}: {}",
-                                                                   url.host, ec.message()));
+        co_return upstream_error(
+            ErrorKind::kUpstream,
+            fmt::format("cannot resolve upstream {}: {}", url.host, ec.message()),
+            UpstreamCause::kConnect);
     }
 
     auto* raw = conn.get();
@@ -345,7 +356,8 @@ awaitable<Result<std::unique_ptr<UpstreamConnection>>> HttpClient::connect(
     if (ec) {
         co_return upstream_error(
             ErrorKind::kUpstream,
-            fmt::format("cannot connect to upstream {}:{}: {}", url.host, url.port, ec.message()));
+            fmt::format("cannot connect to upstream {}:{}: {}", url.host, url.port, ec.message()),
+            UpstreamCause::kConnect);
     }
     raw->plain->set_option(tcp::no_delay(true), ec);
 
@@ -354,7 +366,8 @@ awaitable<Result<std::unique_ptr<UpstreamConnection>>> HttpClient::connect(
         raw->deadline->retarget(raw->tls->next_layer());
         raw->plain.reset();
         if (!SSL_set_tlsext_host_name(raw->tls->native_handle(), url.host.c_str())) {
-            co_return upstream_error(ErrorKind::kUpstream, "cannot set TLS SNI host name");
+            co_return upstream_error(ErrorKind::kUpstream, "cannot set TLS SNI host name",
+                                     UpstreamCause::kConnect);
         }
         raw->tls->set_verify_callback(net::ssl::host_name_verification(url.host));
         co_await raw->tls->async_handshake(net::ssl::stream_base::client,
@@ -365,7 +378,8 @@ awaitable<Result<std::unique_ptr<UpstreamConnection>>> HttpClient::connect(
         if (ec) {
             co_return upstream_error(
                 ErrorKind::kUpstream,
-                fmt::format("TLS handshake with upstream {} failed: {}", url.host, ec.message()));
+                fmt::format("TLS handshake with upstream {} failed: {}", url.host, ec.message()),
+                UpstreamCause::kConnect);
         }
     }
     raw->deadline->clear();
@@ -465,14 +479,16 @@ awaitable<Result<std::unique_ptr<HttpExchange>>> HttpClient::start(const HttpReq
                                         spec.timeouts.total.count())
                           : fmt::format("upstream {} sent no response within the first-byte "
                                         "timeout ({} ms)",
-                                        ex->host_, spec.timeouts.first_byte.count()));
+                                        ex->host_, spec.timeouts.first_byte.count()),
+                    total ? UpstreamCause::kTotalTimeout : UpstreamCause::kFirstByteTimeout);
             }
             co_return ex->phase_error(ec, "before the response");
         }
         ex->status_ = static_cast<int>(ex->parser_->get().result_int());
         co_return ex;
     }
-    co_return upstream_error(ErrorKind::kUpstream, "upstream connection failed twice");
+    co_return upstream_error(ErrorKind::kUpstream, "upstream connection failed twice",
+                             UpstreamCause::kConnectionReset);
 }
 
 }  // namespace switchyard

@@ -40,10 +40,20 @@ awaitable<void> post_webhook(std::shared_ptr<HttpClient> client, Url url, std::s
 RequestAccount::RequestAccount(RequestContext& ctx, const Gateway::Target& target)
     : ctx_(ctx), target_(target), start_ms_(ctx.gateway.now_ms()) {}
 
-Result<Ok> RequestAccount::admit_chat(const ChatRequest& req) {
+void RequestAccount::retarget(const Gateway::Target& target) {
+    const bool same_vocabulary = ctx_.gateway.model_tokens(target.index).tokenizer ==
+                                 ctx_.gateway.model_tokens(target_.index).tokenizer;
+    target_ = target;
+    if (!same_vocabulary) recount_prompt_ = true;
+}
+
+Result<Ok> RequestAccount::admit_chat(const ChatRequest& req, routing::PromptTokens* counts) {
+    request_ = &req;
+    recount_prompt_ = false;
     const ModelConfig& model = *target_.model;
     const auto& mt = ctx_.gateway.model_tokens(target_.index);
-    prompt_tokens_ = tokens::count_chat_prompt(*mt.tokenizer, mt.family, req);
+    prompt_tokens_ = counts != nullptr ? counts->for_model(target_.index)
+                                       : tokens::count_chat_prompt(*mt.tokenizer, mt.family, req);
 
     int64_t completion = 0;
     if (req.max_tokens) {
@@ -158,8 +168,11 @@ void RequestAccount::finish() {
         output = reported_->completion_tokens;
         source = tokens::UsageSource::kProvider;
     } else if (admitted_ && (status == 200 || !output_text_.empty())) {
-        input = prompt_tokens_;
         const auto& mt = ctx_.gateway.model_tokens(target_.index);
+        if (recount_prompt_ && request_ != nullptr) {
+            prompt_tokens_ = tokens::count_chat_prompt(*mt.tokenizer, mt.family, *request_);
+        }
+        input = prompt_tokens_;
         output = static_cast<int64_t>(mt.tokenizer->count(output_text_));
         source = tokens::UsageSource::kCounted;
     }
@@ -201,7 +214,7 @@ void RequestAccount::finish() {
     row.cost_nusd = cost;
     row.latency_ms = now - start_ms_;
     row.status = status;
-    row.route_reason = "explicit";
+    row.route_reason = route_;
     row.source = source;
     row.streamed = streamed_;
     row.partial = partial_;

@@ -14,6 +14,7 @@
 
 #include "request_context.hpp"
 #include "switchyard/core/chat.hpp"
+#include "switchyard/routing/router.hpp"
 #include "switchyard/tokens/budget.hpp"
 #include "switchyard/tokens/ledger.hpp"
 
@@ -27,7 +28,8 @@ public:
     ~RequestAccount() { finish(); }
 
     // Admission; on error nothing is held and the error is the answer.
-    Result<Ok> admit_chat(const ChatRequest& req);
+    // `counts` (optional) memoises prompt counts per vocabulary across routing and admission.
+    Result<Ok> admit_chat(const ChatRequest& req, routing::PromptTokens* counts = nullptr);
     Result<Ok> admit_embeddings(const EmbeddingRequest& req);
 
     // What the answer used, as it passes.
@@ -36,6 +38,11 @@ public:
     void set_streamed() { streamed_ = true; }
     void set_partial() { partial_ = true; }
     int64_t prompt_tokens() const { return prompt_tokens_; }
+    // Failover moved the call to another model or deployment: the ledger row, the prices and
+    // the count of the answer follow it. Admission (and the reservations) stay as taken; the
+    // settlement uses the real cost on the model that answered.
+    void retarget(const Gateway::Target& target);
+    void set_route(std::string reason) { route_ = std::move(reason); }
 
     // Settles and records once; later calls do nothing.
     void finish();
@@ -60,6 +67,9 @@ private:
     std::optional<tokens::Budget::Reservation> global_reservation_;
     std::optional<Usage> reported_;
     std::string output_text_;
+    std::string route_ = "explicit";
+    const ChatRequest* request_ = nullptr;  // set by admit_chat; outlives the account
+    bool recount_prompt_ = false;           // the answering model counts in another vocabulary
 };
 
 }  // namespace switchyard

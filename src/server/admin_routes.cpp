@@ -78,41 +78,6 @@ Error auth_error(ErrorKind kind, std::string code, std::string message) {
     return e;
 }
 
-// Query string value of `name` (percent-decoding '+' and %XX), or nullopt.
-std::optional<std::string> query_param(std::string_view target, std::string_view name) {
-    auto q = target.find('?');
-    if (q == std::string_view::npos) return std::nullopt;
-    std::string_view rest = target.substr(q + 1);
-    while (!rest.empty()) {
-        auto amp = rest.find('&');
-        std::string_view pair = rest.substr(0, amp);
-        auto eq = pair.find('=');
-        std::string_view k = pair.substr(0, eq);
-        if (k == name) {
-            std::string_view v = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
-            std::string out;
-            for (size_t i = 0; i < v.size(); ++i) {
-                if (v[i] == '+') {
-                    out.push_back(' ');
-                } else if (v[i] == '%') {
-                    if (i + 2 >= v.size()) return std::string("\x01");
-                    unsigned x = 0;
-                    auto [p, ec] = std::from_chars(v.data() + i + 1, v.data() + i + 3, x, 16);
-                    if (ec != std::errc() || p != v.data() + i + 3) return std::string("\x01");
-                    out.push_back(static_cast<char>(x));
-                    i += 2;
-                } else {
-                    out.push_back(v[i]);
-                }
-            }
-            return out;
-        }
-        if (amp == std::string_view::npos) break;
-        rest.remove_prefix(amp + 1);
-    }
-    return std::nullopt;
-}
-
 void write_key(JsonWriter& w, const ApiKey& k) {
     w.begin_object().kv("id", k.id).kv("object", "api_key").kv("name", k.name);
     w.kv("prefix", k.prefix).kv("created_at", k.created_ms / 1000);
@@ -133,10 +98,6 @@ void write_key(JsonWriter& w, const ApiKey& k) {
         w.value(m);
     w.end_array().kv("admin", k.admin);
     w.end_object();
-}
-
-awaitable<void> send_json(RequestContext& ctx, http::status status, std::string body) {
-    co_await ctx.response.send(status, "application/json", std::move(body));
 }
 
 // ---------------------------------------------------------------- GET /v1/usage
@@ -528,6 +489,45 @@ awaitable<void> handle_admin(RequestContext& ctx, std::string_view path) {
     std::string_view rest = path.substr(std::string_view("/v1/keys").size());
     if (!rest.empty()) rest.remove_prefix(1);  // the '/'
     co_await handle_keys(ctx, rest);
+}
+
+awaitable<void> send_json(RequestContext& ctx, http::status status, std::string body) {
+    co_await ctx.response.send(status, "application/json", std::move(body));
+}
+
+// Query string value of `name` (percent-decoding '+' and %XX), or nullopt.
+std::optional<std::string> query_param(std::string_view target, std::string_view name) {
+    auto q = target.find('?');
+    if (q == std::string_view::npos) return std::nullopt;
+    std::string_view rest = target.substr(q + 1);
+    while (!rest.empty()) {
+        auto amp = rest.find('&');
+        std::string_view pair = rest.substr(0, amp);
+        auto eq = pair.find('=');
+        std::string_view k = pair.substr(0, eq);
+        if (k == name) {
+            std::string_view v = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
+            std::string out;
+            for (size_t i = 0; i < v.size(); ++i) {
+                if (v[i] == '+') {
+                    out.push_back(' ');
+                } else if (v[i] == '%') {
+                    if (i + 2 >= v.size()) return std::string("\x01");
+                    unsigned x = 0;
+                    auto [p, ec] = std::from_chars(v.data() + i + 1, v.data() + i + 3, x, 16);
+                    if (ec != std::errc() || p != v.data() + i + 3) return std::string("\x01");
+                    out.push_back(static_cast<char>(x));
+                    i += 2;
+                } else {
+                    out.push_back(v[i]);
+                }
+            }
+            return out;
+        }
+        if (amp == std::string_view::npos) break;
+        rest.remove_prefix(amp + 1);
+    }
+    return std::nullopt;
 }
 
 }  // namespace switchyard

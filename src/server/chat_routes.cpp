@@ -1,33 +1,52 @@
-// POST /v1/chat/completions, POST /v1/messages and POST /v1/embeddings: decode, resolve the
-// model, call its provider, encode (JSON or SSE, flushed chunk by chunk).
+// POST /v1/chat/completions, POST /v1/messages and POST /v1/embeddings: decode, plan the
+// route (an explicit model and its fallbacks, or the router's ranking for "auto" and route
+// aliases), then walk the candidates: pick a deployment its breaker admits, call it, and on
+// failure retry (backoff with full jitter, within the retry budget and the request deadline)
+// or fail over to the next candidate. Answers are encoded as JSON or SSE, flushed chunk by
+// chunk. A streamed answer commits to a model when its first event arrives: a failure before
+// that fails over invisibly, one after it ends the stream with an error event.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <ctime>
+#include <random>
 
 #include "accounting.hpp"
 #include "request_context.hpp"
+#include "routing_stage.hpp"
 #include "switchyard/core/anthropic_codec.hpp"
 #include "switchyard/core/openai_codec.hpp"
 
 namespace switchyard {
 namespace {
 
-// Counts an upstream call in the per-model in-flight gauge for its lifetime.
+// Counts an upstream call in the per-model and per-deployment in-flight gauges.
 class InFlight {
 public:
-    InFlight(Metrics& m, size_t index) : m_(m), index_(index) { m_.add_model_in_flight(index_, 1); }
-    ~InFlight() { m_.add_model_in_flight(index_, -1); }
+    InFlight(Metrics& m, Deployment& d) : m_(m), d_(d) {
+        m_.add_model_in_flight(d_.model, 1);
+        d_.in_flight.fetch_add(1, std::memory_order_relaxed);
+    }
+    ~InFlight() {
+        m_.add_model_in_flight(d_.model, -1);
+        d_.in_flight.fetch_sub(1, std::memory_order_relaxed);
+    }
     InFlight(const InFlight&) = delete;
     InFlight& operator=(const InFlight&) = delete;
 
 private:
     Metrics& m_;
-    size_t index_;
+    Deployment& d_;
 };
 
 int64_t now_unix() {
     return static_cast<int64_t>(std::time(nullptr));
+}
+
+// Uniform in [0, 1), per worker thread (backoff jitter, deployment draws).
+double unit_random() {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    return static_cast<double>(rng() >> 11) * 0x1.0p-53;
 }
 
 bool is_empty(const ChatChunk& c) {
@@ -35,31 +54,10 @@ bool is_empty(const ChatChunk& c) {
            c.finish_reason == FinishReason::kNone && c.logprobs_json.empty() && !c.usage;
 }
 
-// A key may be limited to some models.
-Result<Ok> check_model_allowed(RequestContext& ctx, const ModelConfig& model) {
-    if (!ctx.key || ctx.key->key.allows_model(model.name)) return Ok{};
-    ctx.gateway.metrics().count_event(ctx.worker_index, "switchyard_auth_failures_total",
-                                      {{"reason", "model_not_allowed"}});
-    Error e;
-    e.kind = ErrorKind::kPermission;
-    e.code = "model_not_allowed";
-    e.param = "model";
-    e.message =
-        fmt::format("The API key '{}' may not use the model '{}'.", ctx.key->key.name, model.name);
-    return e;
-}
-
 // Counts a failed upstream call in the metrics.
 void note_upstream_failure(RequestContext& ctx, const Error& error) {
     ctx.gateway.metrics().record_upstream_error(ctx.worker_index, ctx.model, ctx.provider,
                                                 openai_error_type(error.kind));
-}
-
-// Reports a failed upstream call: counts it, and answers the client unless it left.
-awaitable<void> fail_call(RequestContext& ctx, const Error& error, ErrorStyle style) {
-    note_upstream_failure(ctx, error);
-    if (ctx.cancel.cancelled()) co_return;  // the client is gone; nobody to answer
-    co_await send_error(ctx, error, style);
 }
 
 // What a chunk adds to the answer's text, for counting when the provider reports no usage.
@@ -72,27 +70,36 @@ void note_output(RequestAccount& acct, const ChatChunk& chunk) {
     if (chunk.usage) acct.on_usage(*chunk.usage);
 }
 
-awaitable<void> stream_openai(RequestContext& ctx, const ChatRequest& req, ChatStream& stream,
-                              RequestAccount& acct) {
-    StreamMeta meta{"chatcmpl-" + ctx.id, now_unix(), req.model, {}, 0};
-    // The first upstream event is read before the response head is sent: a failure up to
-    // there is still a plain HTTP error (and, later, a transparent failover point).
-    auto next = co_await stream.next();
-    if (!next) {
-        note_upstream_failure(ctx, next.error());
-        if (!ctx.cancel.cancelled()) co_await send_error(ctx, next.error(), ErrorStyle::kOpenAI);
-        co_return;
-    }
+using FirstEvent = Result<std::optional<ChatChunk>>;
+
+// How a committed stream ended.
+struct StreamEnd {
+    bool upstream_failed = false;  // the upstream broke mid-stream (error event sent)
+    bool client_gone = false;
+    Error error;  // when upstream_failed
+    int64_t chunks = 0;
+};
+
+// Streams an answer whose first event (`next`, a success) was already read.
+awaitable<StreamEnd> stream_openai(RequestContext& ctx, const ChatRequest& req, ChatStream& stream,
+                                   RequestAccount& acct, FirstEvent next) {
+    StreamEnd end;
+    StreamMeta meta{"chatcmpl-" + ctx.id, now_unix(), ctx.model, {}, 0};
     const bool started = co_await ctx.response.begin_stream("text/event-stream");
-    if (!started) co_return;
+    if (!started) {
+        end.client_gone = true;
+        co_return end;
+    }
     std::string buf;
     bool role_sent = false;
     std::optional<Usage> usage;
-    uint64_t n_chunks = 0;
     for (;;) {
         buf.clear();
         if (!next) {
-            if (ctx.cancel.cancelled()) break;
+            if (ctx.cancel.cancelled()) {
+                end.client_gone = true;
+                break;
+            }
             note_upstream_failure(ctx, next.error());
             acct.set_partial();
             spdlog::warn("request {}: stream from model {} failed: {}", ctx.id, ctx.model,
@@ -101,6 +108,8 @@ awaitable<void> stream_openai(RequestContext& ctx, const ChatRequest& req, ChatS
             const bool written = co_await ctx.response.write_chunk(buf);
             if (written) co_await ctx.response.end_stream();
             ctx.response.force_close();
+            end.upstream_failed = true;
+            end.error = next.error();
             break;
         }
         if (!next->has_value()) {
@@ -137,42 +146,41 @@ awaitable<void> stream_openai(RequestContext& ctx, const ChatRequest& req, ChatS
         }
         if (!is_empty(chunk)) {
             append_openai_chunk_sse(buf, meta, chunk, req.include_usage);
-            ++n_chunks;
+            ++end.chunks;
         }
         bool delivered = true;
         if (!buf.empty()) delivered = co_await ctx.response.write_chunk(buf);
         if (!delivered) {
             ctx.cancel.cancel();  // the client went away: abort the upstream call
             acct.set_partial();
+            end.client_gone = true;
             break;
         }
         next = co_await stream.next();
     }
-    ctx.gateway.metrics().record_stream_chunks(ctx.worker_index, ctx.model, n_chunks);
+    co_return end;
 }
 
-awaitable<void> stream_anthropic(RequestContext& ctx, const ChatRequest& req, ChatStream& stream,
-                                 RequestAccount& acct) {
-    StreamMeta meta{"msg_" + ctx.id, now_unix(), req.model, {}, 0};
-    // Read the upstream's first event before answering, so message_start can carry the
-    // prompt tokens when the upstream reports them up front (Anthropic does).
-    auto first = co_await stream.next();
-    if (!first) {
-        note_upstream_failure(ctx, first.error());
-        if (!ctx.cancel.cancelled())
-            co_await send_error(ctx, first.error(), ErrorStyle::kAnthropic);
-        co_return;
-    }
+awaitable<StreamEnd> stream_anthropic(RequestContext& ctx, ChatStream& stream, RequestAccount& acct,
+                                      FirstEvent next) {
+    StreamEnd end;
+    StreamMeta meta{"msg_" + ctx.id, now_unix(), ctx.model, {}, 0};
     const bool started = co_await ctx.response.begin_stream("text/event-stream");
-    if (!started) co_return;
+    if (!started) {
+        end.client_gone = true;
+        co_return end;
+    }
     AnthropicStreamEncoder encoder;
     std::string buf;
+    // message_start carries the prompt tokens when the upstream reported them up front
+    // (Anthropic does, in its first event).
     encoder.begin(meta, stream.meta().prompt_tokens, buf);
-    uint64_t n_chunks = 0;
-    Result<std::optional<ChatChunk>> next = std::move(first);
     for (;;) {
         if (!next) {
-            if (ctx.cancel.cancelled()) break;
+            if (ctx.cancel.cancelled()) {
+                end.client_gone = true;
+                break;
+            }
             note_upstream_failure(ctx, next.error());
             acct.set_partial();
             spdlog::warn("request {}: stream from model {} failed: {}", ctx.id, ctx.model,
@@ -181,6 +189,8 @@ awaitable<void> stream_anthropic(RequestContext& ctx, const ChatRequest& req, Ch
             const bool written = co_await ctx.response.write_chunk(buf);
             if (written) co_await ctx.response.end_stream();
             ctx.response.force_close();
+            end.upstream_failed = true;
+            end.error = next.error();
             break;
         }
         if (!next->has_value()) {
@@ -191,82 +201,390 @@ awaitable<void> stream_anthropic(RequestContext& ctx, const ChatRequest& req, Ch
         }
         note_output(acct, **next);
         encoder.on_chunk(**next, buf);
-        ++n_chunks;
+        ++end.chunks;
         bool delivered = true;
         if (!buf.empty()) delivered = co_await ctx.response.write_chunk(buf);
         if (!delivered) {
             ctx.cancel.cancel();  // the client went away: abort the upstream call
             acct.set_partial();
+            end.client_gone = true;
             break;
         }
         buf.clear();
         next = co_await stream.next();
     }
-    ctx.gateway.metrics().record_stream_chunks(ctx.worker_index, ctx.model, n_chunks);
+    co_return end;
+}
+
+// What to do after a failed attempt.
+enum class Next { kAnswer, kRetrySame, kNextCandidate };
+
+Next decide(UpstreamCause cause) {
+    switch (cause) {
+        case UpstreamCause::kClientError:
+        case UpstreamCause::kContentFilter:
+        case UpstreamCause::kNone:
+            return Next::kAnswer;  // the request itself is at fault: no other model helps
+        case UpstreamCause::kContextLength:
+        case UpstreamCause::kRateLimited:
+        case UpstreamCause::kAuth:
+            return Next::kNextCandidate;  // (429 may still wait out a short Retry-After)
+        default:
+            return Next::kRetrySame;
+    }
+}
+
+// One failed attempt, for the 503 message and the x-switchyard-failures header.
+struct Failure {
+    std::string model;
+    std::string what;  // "rate_limited (HTTP 429)", "circuit open"
+};
+
+std::string describe(const Error& e) {
+    const auto cause = upstream_cause(e);
+    if (e.upstream_status > 0)
+        return fmt::format("{} (HTTP {})", to_string(cause), e.upstream_status);
+    return std::string(to_string(cause));
+}
+
+awaitable<void> sleep_ms(int64_t ms) {
+    auto ex = co_await net::this_coro::executor;
+    net::steady_timer timer(ex, std::chrono::milliseconds(ms));
+    beast::error_code ec;
+    co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+}
+
+// The headers every answer of the chat pipeline carries.
+void set_route_headers(RequestContext& ctx, const RoutePlan& plan, int attempts,
+                       const std::vector<Failure>& failures) {
+    ctx.response.set_header("x-switchyard-route", plan.route == "explicit"
+                                                      ? std::string("explicit")
+                                                      : plan.route + "; " + plan.reason);
+    ctx.response.set_header("x-switchyard-attempts", std::to_string(attempts));
+    if (!failures.empty()) {
+        std::string list;
+        for (const auto& f : failures) {
+            if (!list.empty()) list += ", ";
+            list += f.model + "=" + f.what;
+        }
+        ctx.response.set_header("x-switchyard-failures", list);
+    }
+}
+
+// Moves local models ahead of remote ones among the candidates not yet tried (after a 429
+// from a remote model: local capacity is not rate-limited by the provider).
+void prefer_local(const Config& config, std::vector<size_t>& candidates, size_t from) {
+    std::stable_partition(candidates.begin() + static_cast<ptrdiff_t>(from), candidates.end(),
+                          [&](size_t i) { return config.models[i].local; });
+}
+
+awaitable<void> answer_json(RequestContext& ctx, ChatResponse& response, ErrorStyle style,
+                            RequestAccount& acct) {
+    if (response.usage) {
+        acct.on_usage(*response.usage);
+    } else {
+        acct.on_output_text(response.message.joined_text());
+        for (const auto& t : response.message.tool_calls) {
+            acct.on_output_text(t.name);
+            acct.on_output_text(t.arguments);
+        }
+    }
+    response.id = (style == ErrorStyle::kOpenAI ? "chatcmpl-" : "msg_") + ctx.id;
+    response.created = now_unix();
+    response.model = ctx.model;
+    // (GCC 12 double-destroys class temporaries of a ?: inside co_await: build first.)
+    std::string body;
+    if (style == ErrorStyle::kOpenAI) {
+        body = write_openai_chat_response(response);
+    } else {
+        body = write_anthropic_response(response);
+    }
+    co_await ctx.response.send(http::status::ok, "application/json", std::move(body));
+}
+
+// The error for a request whose every candidate failed: the last error itself when one model
+// was tried (its status says what happened: 429 with Retry-After, 502, 504...), else a 503
+// naming what was tried.
+Error exhausted_error(const std::vector<Failure>& failures, const Error& last,
+                      const RoutePlan& plan, size_t models_tried) {
+    if (models_tried <= 1 && last.kind != ErrorKind::kInternal) return last;
+    std::string list;
+    for (const auto& f : failures) {
+        if (!list.empty()) list += "; ";
+        list += f.model + ": " + f.what;
+    }
+    Error e;
+    e.kind = ErrorKind::kUnavailable;
+    e.code = "all_candidates_failed";
+    e.message = fmt::format("No model could answer this request ({} '{}'). Tried: {}.",
+                            plan.routed ? "route" : "model", plan.subject, list);
+    return e;
 }
 
 awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style) {
-    auto target = ctx.gateway.resolve(req.model);
-    if (!target) {
-        co_await send_error(ctx, target.error(), style);
+    Gateway& g = ctx.gateway;
+    auto planned = plan_route(ctx, req, false);
+    if (!planned) {
+        co_await send_error(ctx, planned.error(), style);
         co_return;
     }
-    const ModelConfig& model = *target->model;
-    ctx.model = model.name;
-    ctx.provider = model.provider_name;
-    if (auto allowed = check_model_allowed(ctx, model); !allowed) {
-        co_await send_error(ctx, allowed.error(), style);
-        co_return;
-    }
-    RequestAccount acct(ctx, *target);
-    if (auto admitted = acct.admit_chat(req); !admitted) {
-        co_await send_error(ctx, admitted.error(), style);
-        co_return;
-    }
-    ctx.response.set_header("x-switchyard-model", model.name);
-    ctx.response.set_header("x-switchyard-provider", model.provider_name);
-    CallContext call{ctx.http, &ctx.cancel, ctx.gateway.timeouts(), ctx.id};
-    InFlight in_flight(ctx.gateway.metrics(), target->index);
+    RoutePlan& plan = *planned;
+    std::vector<size_t>& candidates = plan.candidates;
 
-    if (!req.stream) {
-        auto response = co_await target->provider->chat(req, model, call);
-        if (!response) {
-            co_await fail_call(ctx, response.error(), style);
+    // Admission on the first candidate; a prompt too long for it moves on to a candidate
+    // with a larger window (an explicit model's configured fallbacks included).
+    auto first_target = Gateway::target_of(*g.deployments_of(candidates.front()).front());
+    ctx.model = first_target.model->name;
+    ctx.provider = first_target.model->provider_name;
+    RequestAccount acct(ctx, first_target);
+    acct.set_route(plan.routed ? plan.route + ": " + plan.reason : "explicit");
+    for (;;) {
+        auto admitted = acct.admit_chat(req, plan.counts.get());
+        if (admitted) break;
+        const bool context = admitted.error().code == "context_length_exceeded";
+        if (!context || candidates.size() == 1) {
+            co_await send_error(ctx, admitted.error(), style);
             co_return;
         }
-        if (response->usage) {
-            acct.on_usage(*response->usage);
-        } else {
-            acct.on_output_text(response->message.joined_text());
-            for (const auto& t : response->message.tool_calls) {
-                acct.on_output_text(t.name);
-                acct.on_output_text(t.arguments);
+        const int64_t window = g.config().models[candidates.front()].context_window;
+        candidates.erase(candidates.begin());
+        std::erase_if(candidates, [&](size_t i) {
+            const int64_t w = g.config().models[i].context_window;
+            return w != 0 && w <= window;
+        });
+        if (candidates.empty()) {
+            co_await send_error(ctx, admitted.error(), style);
+            co_return;
+        }
+        acct.retarget(Gateway::target_of(*g.deployments_of(candidates.front()).front()));
+    }
+    if (plan.routed) {
+        g.metrics().count_event(ctx.worker_index, "switchyard_routed_requests_total",
+                                {{"route", plan.route},
+                                 {"model", g.config().models[candidates.front()].name},
+                                 {"reason", plan.reason}});
+    }
+
+    const auto& rc = g.config().resilience;
+    const int64_t start = g.steady_ms();
+    const int64_t deadline = start + rc.request_deadline_ms;
+    g.retry_budget().on_request(start);
+    std::vector<Failure> failures;
+    Error last;
+    last.kind = ErrorKind::kInternal;
+    last.message = "no attempt was made";
+    int attempts = 0;
+    size_t models_tried = 0;
+    std::string_view last_cause = "circuit_open";
+
+    for (size_t ci = 0; ci < candidates.size(); ++ci) {
+        const size_t m = candidates[ci];
+        const ModelConfig& model = g.config().models[m];
+        uint64_t skip = 0;  // deployments of this model that failed this request
+        int64_t model_attempts = 0;
+        bool tried_model = false;
+        if (!plan.context_verified[m] && !fits(g, *plan.counts, m, req.max_tokens.value_or(0))) {
+            failures.push_back({model.name, "context window too small"});
+            continue;
+        }
+        for (;;) {
+            if (ctx.cancel.cancelled()) co_return;
+            if (attempts >= rc.max_total_attempts || g.steady_ms() >= deadline) break;
+            auto pick = g.pick_deployment(m, skip, unit_random(), ctx.worker_index);
+            if (pick.deployment == nullptr) {
+                if (pick.retry_in_ms >= 0) {
+                    failures.push_back({model.name, "circuit open"});
+                    last_cause = "circuit_open";
+                    if (!tried_model) {
+                        last = Error{};
+                        last.kind = ErrorKind::kUnavailable;
+                        last.code = "circuit_open";
+                        last.retry_after_s = static_cast<int>((pick.retry_in_ms + 999) / 1000);
+                        last.message = fmt::format(
+                            "Model '{}' is unavailable: its circuit breaker is open after "
+                            "repeated upstream failures; the next probe goes in {} ms.",
+                            model.name, pick.retry_in_ms);
+                    }
+                    tried_model = true;
+                }
+                break;
             }
+            Deployment& d = *pick.deployment;
+            tried_model = true;
+            ++attempts;
+            ++model_attempts;
+            if (ci > 0 || d.model != first_target.index || &d.config != first_target.model) {
+                acct.retarget(Gateway::target_of(d));
+            }
+            ctx.model = model.name;
+            ctx.provider = model.provider_name;
+            CallContext call{ctx.http, &ctx.cancel, g.timeouts(), ctx.id};
+            const auto left =
+                std::chrono::milliseconds(std::max<int64_t>(1, deadline - g.steady_ms()));
+            if (left < call.timeouts.total) call.timeouts.total = left;
+            InFlight in_flight(g.metrics(), d);
+            const int64_t t0 = g.steady_ms();
+
+            Error error;
+            if (!req.stream) {
+                auto response = co_await d.provider->chat(req, d.config, call);
+                if (response) {
+                    const double ms = static_cast<double>(g.steady_ms() - t0);
+                    const int64_t out = response->usage ? response->usage->completion_tokens : 0;
+                    g.report_success(d, pick.probe, ms, ms, out, ctx.worker_index);
+                    if (g.incidents().is_open("route_outage", plan.subject)) {
+                        g.incidents().resolve("route_outage", plan.subject,
+                                              "a request succeeded on " + model.name, g.now_ms());
+                    }
+                    set_route_headers(ctx, plan, attempts, failures);
+                    ctx.response.set_header("x-switchyard-model", model.name);
+                    ctx.response.set_header("x-switchyard-provider", model.provider_name);
+                    co_await answer_json(ctx, *response, style, acct);
+                    co_return;
+                }
+                error = std::move(response.error());
+            } else {
+                auto stream = co_await d.provider->chat_stream(req, d.config, call);
+                if (stream) {
+                    FirstEvent first = co_await (*stream)->next();
+                    if (first) {
+                        const double ttft = static_cast<double>(g.steady_ms() - t0);
+                        if (g.incidents().is_open("route_outage", plan.subject)) {
+                            g.incidents().resolve("route_outage", plan.subject,
+                                                  "a request succeeded on " + model.name,
+                                                  g.now_ms());
+                        }
+                        set_route_headers(ctx, plan, attempts, failures);
+                        ctx.response.set_header("x-switchyard-model", model.name);
+                        ctx.response.set_header("x-switchyard-provider", model.provider_name);
+                        acct.set_streamed();
+                        StreamEnd end;
+                        if (style == ErrorStyle::kOpenAI) {
+                            end =
+                                co_await stream_openai(ctx, req, **stream, acct, std::move(first));
+                        } else {
+                            end = co_await stream_anthropic(ctx, **stream, acct, std::move(first));
+                        }
+                        g.metrics().record_stream_chunks(ctx.worker_index, ctx.model,
+                                                         static_cast<uint64_t>(end.chunks));
+                        const double total = static_cast<double>(g.steady_ms() - t0);
+                        if (end.upstream_failed) {
+                            g.report_failure(d, pick.probe, end.error, total, ctx.worker_index);
+                        } else if (end.client_gone) {
+                            g.report_abandoned(d, pick.probe);
+                        } else {
+                            g.report_success(d, pick.probe, ttft, total, end.chunks,
+                                             ctx.worker_index);
+                        }
+                        co_return;
+                    }
+                    error = std::move(first.error());
+                } else {
+                    error = std::move(stream.error());
+                }
+            }
+
+            // The attempt failed before anything reached the client.
+            const double elapsed = static_cast<double>(g.steady_ms() - t0);
+            g.report_failure(d, pick.probe, error, elapsed, ctx.worker_index);
+            if (ctx.cancel.cancelled()) co_return;  // the client left; nobody to answer
+            note_upstream_failure(ctx, error);
+            const UpstreamCause cause = upstream_cause(error);
+            const Next next = decide(cause);
+            if (next == Next::kAnswer) {
+                set_route_headers(ctx, plan, attempts, failures);
+                ctx.response.set_header("x-switchyard-model", model.name);
+                co_await send_error(ctx, error, style);
+                co_return;
+            }
+            failures.push_back({model.name, describe(error)});
+            last_cause = to_string(cause);
+            spdlog::info("request {}: attempt {} on {} ({}) failed: {}", ctx.id, attempts, d.name,
+                         model.name, error.message);
+            last = std::move(error);
+            if (cause == UpstreamCause::kContextLength) {
+                // Only a larger window can help.
+                const int64_t window = model.context_window;
+                std::erase_if(candidates, [&, pos = size_t{0}](size_t i) mutable {
+                    const bool later = pos++ > ci;
+                    const int64_t w = g.config().models[i].context_window;
+                    return later && window != 0 && w != 0 && w <= window;
+                });
+                break;
+            }
+            if (cause == UpstreamCause::kRateLimited && rc.rate_limit_to_local && !model.local) {
+                prefer_local(g.config(), candidates, ci + 1);
+            }
+            const bool more_candidates = ci + 1 < candidates.size();
+            // Another deployment of the same model that has not failed this request: go now.
+            skip |= uint64_t{1} << pick.position;
+            const bool other_deployment =
+                next == Next::kRetrySame &&
+                std::popcount(skip) < static_cast<int>(g.deployments_of(m).size());
+            if (other_deployment) {
+                if (!g.retry_budget().try_retry(g.steady_ms())) {
+                    g.metrics().count_event(ctx.worker_index,
+                                            "switchyard_retry_budget_exhausted_total", {});
+                    break;
+                }
+                g.metrics().count_event(ctx.worker_index, "switchyard_retries_total",
+                                        {{"model", model.name}, {"cause", to_string(cause)}});
+                continue;
+            }
+            // The same model again after a backoff, when that is the best left: a retryable
+            // failure, or a 429 with no other candidate (waiting out a short Retry-After).
+            if (next == Next::kNextCandidate &&
+                (cause != UpstreamCause::kRateLimited || more_candidates)) {
+                break;
+            }
+            if (next == Next::kRetrySame && more_candidates && model_attempts >= 1 &&
+                cause != UpstreamCause::kServerError && cause != UpstreamCause::kOverloaded &&
+                cause != UpstreamCause::kFirstByteTimeout &&
+                cause != UpstreamCause::kConnectionReset) {
+                break;  // connect failures and long timeouts: the next model is the better bet
+            }
+            // Each later candidate keeps one attempt of the request's total: retries on this
+            // model never starve the rest of the chain.
+            const auto reserved = static_cast<int64_t>(candidates.size() - ci - 1);
+            if (attempts + 1 + reserved > rc.max_total_attempts) break;
+            std::optional<int64_t> retry_after;
+            if (last.retry_after_s >= 0) retry_after = int64_t{last.retry_after_s} * 1000;
+            const auto wait = g.retry_policy().backoff_ms(model_attempts, unit_random(),
+                                                          retry_after, g.steady_ms(), deadline);
+            if (!wait) break;
+            if (!g.retry_budget().try_retry(g.steady_ms())) {
+                g.metrics().count_event(ctx.worker_index, "switchyard_retry_budget_exhausted_total",
+                                        {});
+                break;
+            }
+            g.metrics().count_event(ctx.worker_index, "switchyard_retries_total",
+                                    {{"model", model.name}, {"cause", to_string(cause)}});
+            skip = 0;
+            co_await sleep_ms(*wait);
         }
-        response->id = (style == ErrorStyle::kOpenAI ? "chatcmpl-" : "msg_") + ctx.id;
-        response->created = now_unix();
-        response->model = model.name;
-        // (GCC 12 double-destroys class temporaries of a ?: inside co_await: build first.)
-        std::string body;
-        if (style == ErrorStyle::kOpenAI) {
-            body = write_openai_chat_response(*response);
-        } else {
-            body = write_anthropic_response(*response);
+        if (tried_model) ++models_tried;
+        if (ci + 1 < candidates.size() && tried_model) {
+            g.metrics().count_event(ctx.worker_index, "switchyard_failovers_total",
+                                    {{"from", model.name},
+                                     {"to", g.config().models[candidates[ci + 1]].name},
+                                     {"cause", last_cause}});
         }
-        co_await ctx.response.send(http::status::ok, "application/json", std::move(body));
-        co_return;
+        if (attempts >= rc.max_total_attempts || g.steady_ms() >= deadline) break;
     }
-    auto stream = co_await target->provider->chat_stream(req, model, call);
-    if (!stream) {
-        co_await fail_call(ctx, stream.error(), style);
-        co_return;
+
+    // Every candidate failed.
+    g.metrics().count_event(ctx.worker_index, "switchyard_chain_exhausted_total",
+                            {{"route", plan.subject}});
+    std::string tried;
+    for (const auto& f : failures) {
+        if (!tried.empty()) tried += "; ";
+        tried += f.model + ": " + f.what;
     }
-    acct.set_streamed();
-    if (style == ErrorStyle::kOpenAI) {
-        co_await stream_openai(ctx, req, **stream, acct);
-    } else {
-        co_await stream_anthropic(ctx, req, **stream, acct);
-    }
+    g.incidents().open("route_outage", plan.subject, "every candidate failed: " + tried,
+                       g.now_ms());
+    Error answer = exhausted_error(failures, last, plan, models_tried);
+    set_route_headers(ctx, plan, attempts, failures);
+    co_await send_error(ctx, answer, style);
 }
 
 }  // namespace
@@ -291,6 +609,8 @@ awaitable<void> handle_messages(RequestContext& ctx) {
     co_await run_chat(ctx, *req, ErrorStyle::kAnthropic);
 }
 
+// Embeddings fail over between the deployments of the requested model only: another model
+// would answer with vectors of another space.
 awaitable<void> handle_embeddings(RequestContext& ctx) {
     ctx.endpoint = "embeddings";
     auto req = parse_openai_embedding_request(ctx.request.body());
@@ -298,7 +618,8 @@ awaitable<void> handle_embeddings(RequestContext& ctx) {
         co_await send_error(ctx, req.error(), ErrorStyle::kOpenAI);
         co_return;
     }
-    auto target = ctx.gateway.resolve(req->model);
+    Gateway& g = ctx.gateway;
+    auto target = g.resolve(req->model);
     if (!target) {
         co_await send_error(ctx, target.error(), ErrorStyle::kOpenAI);
         co_return;
@@ -316,17 +637,65 @@ awaitable<void> handle_embeddings(RequestContext& ctx) {
         co_return;
     }
     ctx.response.set_header("x-switchyard-model", model.name);
-    CallContext call{ctx.http, &ctx.cancel, ctx.gateway.timeouts(), ctx.id};
-    InFlight in_flight(ctx.gateway.metrics(), target->index);
-    auto response = co_await target->provider->embed(*req, model, call);
-    if (!response) {
-        co_await fail_call(ctx, response.error(), ErrorStyle::kOpenAI);
-        co_return;
+    const auto& rc = g.config().resilience;
+    const int64_t deadline = g.steady_ms() + rc.request_deadline_ms;
+    g.retry_budget().on_request(g.steady_ms());
+    uint64_t skip = 0;
+    int attempts = 0;
+    Error last;
+    for (;;) {
+        auto pick = g.pick_deployment(target->index, skip, unit_random(), ctx.worker_index);
+        if (pick.deployment == nullptr) {
+            if (attempts == 0) {
+                last = Error{};
+                last.kind = ErrorKind::kUnavailable;
+                last.code = "circuit_open";
+                last.retry_after_s =
+                    static_cast<int>((std::max<int64_t>(pick.retry_in_ms, 0) + 999) / 1000);
+                last.message = fmt::format(
+                    "Model '{}' is unavailable: its circuit breaker is open after repeated "
+                    "upstream failures.",
+                    model.name);
+            }
+            break;
+        }
+        Deployment& d = *pick.deployment;
+        ++attempts;
+        CallContext call{ctx.http, &ctx.cancel, g.timeouts(), ctx.id};
+        InFlight in_flight(g.metrics(), d);
+        const int64_t t0 = g.steady_ms();
+        auto response = co_await d.provider->embed(*req, d.config, call);
+        const double ms = static_cast<double>(g.steady_ms() - t0);
+        if (response) {
+            g.report_success(d, pick.probe, ms, ms, 0, ctx.worker_index);
+            acct.on_usage(response->usage);
+            response->model = model.name;
+            ctx.response.set_header("x-switchyard-attempts", std::to_string(attempts));
+            co_await ctx.response.send(http::status::ok, "application/json",
+                                       write_openai_embedding_response(*response));
+            co_return;
+        }
+        g.report_failure(d, pick.probe, response.error(), ms, ctx.worker_index);
+        if (ctx.cancel.cancelled()) co_return;
+        note_upstream_failure(ctx, response.error());
+        last = std::move(response.error());
+        const auto next = decide(upstream_cause(last));
+        if (next == Next::kAnswer) break;
+        skip |= uint64_t{1} << pick.position;
+        if (std::popcount(skip) < static_cast<int>(g.deployments_of(target->index).size()) &&
+            attempts < rc.retry.max_attempts && g.retry_budget().try_retry(g.steady_ms())) {
+            continue;
+        }
+        std::optional<int64_t> retry_after;
+        if (last.retry_after_s >= 0) retry_after = int64_t{last.retry_after_s} * 1000;
+        const auto wait = g.retry_policy().backoff_ms(attempts, unit_random(), retry_after,
+                                                      g.steady_ms(), deadline);
+        if (!wait || !g.retry_budget().try_retry(g.steady_ms())) break;
+        skip = 0;
+        co_await sleep_ms(*wait);
     }
-    acct.on_usage(response->usage);
-    response->model = model.name;
-    co_await ctx.response.send(http::status::ok, "application/json",
-                               write_openai_embedding_response(*response));
+    ctx.response.set_header("x-switchyard-attempts", std::to_string(attempts));
+    co_await send_error(ctx, last, ErrorStyle::kOpenAI);
 }
 
 }  // namespace switchyard

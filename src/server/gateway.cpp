@@ -38,9 +38,10 @@ Gateway::Gateway(Config config, Clock clock)
       clock_(clock ? std::move(clock) : Clock(system_now_ms)),
       tokenizers_(config_.tokens.vocab_dir.empty() ? tokens::default_vocab_dir()
                                                    : config_.tokens.vocab_dir),
-      metrics_(resolved_thread_count(config_.server), model_labels(config_)) {
-    for (const auto& m : config_.models)
-        providers_.push_back(make_provider(m));
+      metrics_(resolved_thread_count(config_.server), model_labels(config_)),
+      retry_policy_(config_.resilience.retry),
+      retry_budget_(config_.resilience.retry) {
+    build_routing();
     // Every vocabulary the catalog needs is loaded now, so a missing data file stops the
     // start-up with the fix in the message instead of failing requests later.
     for (const auto& m : config_.models) {
@@ -79,6 +80,7 @@ Gateway::Gateway(Config config, Clock clock)
             tokens::total_spend_since(db, tokens::period_start_ms(period, now)), now);
     }
     metrics_.add_gauge_source([this](std::string& out) { render_accounting_gauges(out); });
+    metrics_.add_gauge_source([this](std::string& out) { render_routing_gauges(out); });
     const auto& u = config_.upstream;
     timeouts_.connect = std::chrono::milliseconds(u.connect_timeout_ms);
     timeouts_.first_byte = std::chrono::milliseconds(u.first_byte_timeout_ms);
@@ -136,7 +138,7 @@ Gateway::~Gateway() {
 Result<Gateway::Target> Gateway::resolve(std::string_view model) const {
     if (const ModelConfig* m = config_.find_model(model)) {
         const auto index = static_cast<size_t>(m - config_.models.data());
-        return Target{m, providers_[index].get(), index};
+        return Target{m, by_model_[index].front()->provider.get(), index};
     }
     std::string names;
     for (const auto& m : config_.models)

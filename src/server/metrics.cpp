@@ -51,6 +51,22 @@ const std::vector<Metrics::EventFamily> Metrics::kEventFamilies = {
     {"switchyard_budget_alerts_total", "Budget alert thresholds crossed, by budget and threshold."},
     {"switchyard_context_rejections_total",
      "Requests refused because prompt + max_tokens exceed the model's context window."},
+    {"switchyard_upstream_attempts_total",
+     "Upstream calls by model, deployment and outcome (ok or the failure cause)."},
+    {"switchyard_retries_total", "Retries of the same model after a failure, by model and cause."},
+    {"switchyard_failovers_total",
+     "Moves to the next candidate model after a failure, by from, to and cause."},
+    {"switchyard_retry_budget_exhausted_total",
+     "Retries refused because the retry budget was used up."},
+    {"switchyard_breaker_transitions_total",
+     "Circuit breaker state changes, by deployment and new state."},
+    {"switchyard_breaker_rejections_total",
+     "Calls not made because the deployment's circuit breaker was open, by deployment."},
+    {"switchyard_routed_requests_total",
+     "Requests routed by model auto or a route alias, by route, "
+     "chosen model and reason."},
+    {"switchyard_chain_exhausted_total",
+     "Requests whose every candidate failed (answered 503 or the last error), by route."},
 };
 
 Metrics::Metrics(int n_shards, std::vector<std::pair<std::string, std::string>> models)

@@ -6,6 +6,7 @@
 #include <array>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -97,6 +98,12 @@ struct RequestContext {
     std::shared_ptr<KeyState> key;
 };
 
+// Sends a complete application/json response.
+awaitable<void> send_json(RequestContext& ctx, http::status status, std::string body);
+// Query string value of `name` in a request target (percent-decoded), or nullopt; "\x01"
+// when the value's percent-encoding is broken.
+std::optional<std::string> query_param(std::string_view target, std::string_view name);
+
 // Sends `error` as a JSON error body with its status (and Retry-After when known).
 awaitable<void> send_error(RequestContext& ctx, const Error& error, ErrorStyle style);
 
@@ -107,6 +114,9 @@ awaitable<bool> authenticate(RequestContext& ctx, ErrorStyle style);
 awaitable<bool> require_admin(RequestContext& ctx);
 // GET /v1/usage and /v1/keys[/...].
 awaitable<void> handle_admin(RequestContext& ctx, std::string_view path);
+
+// /v1/router/{models,explain,circuits} and /v1/incidents; `target` keeps the query.
+awaitable<void> handle_router(RequestContext& ctx, std::string_view path, std::string_view target);
 
 // Route handlers.
 awaitable<void> dispatch(RequestContext& ctx);

@@ -18,10 +18,6 @@ void stamp(http::response<Body>& res, unsigned version, bool keep_alive) {
     res.keep_alive(keep_alive);
 }
 
-awaitable<void> send_json(RequestContext& ctx, http::status status, std::string body) {
-    co_await ctx.response.send(status, "application/json", std::move(body));
-}
-
 awaitable<void> handle_models(RequestContext& ctx, std::string_view one) {
     ctx.endpoint = "models";
     const auto& cfg = ctx.gateway.config();
@@ -226,6 +222,10 @@ awaitable<void> dispatch(RequestContext& ctx) {
         co_await handle_admin(ctx, target);
         co_return;
     }
+    if (target.starts_with("/v1/router/") || target == "/v1/incidents") {
+        co_await handle_router(ctx, target, req.target());
+        co_return;
+    }
     if (target == "/v1/chat/completions" || target == "/chat/completions") {
         if (method != http::verb::post) {
             co_await wrong_method("POST");
@@ -290,7 +290,8 @@ awaitable<void> dispatch(RequestContext& ctx) {
     e.message = fmt::format(
         "Unknown request URL: {} {}. Endpoints: POST /v1/chat/completions, "
         "POST /v1/messages, POST /v1/embeddings, GET /v1/models, GET /v1/usage, "
-        "GET|POST /v1/keys, DELETE /v1/keys/{{id}}, GET /v1/keys/self, GET /healthz, "
+        "GET|POST /v1/keys, DELETE /v1/keys/{{id}}, GET /v1/keys/self, GET /v1/router/models, "
+        "POST /v1/router/explain, GET /v1/router/circuits, GET /v1/incidents, GET /healthz, "
         "GET /metrics",
         std::string_view(req.method_string()), target);
     co_await send_error(ctx, e, ErrorStyle::kOpenAI);

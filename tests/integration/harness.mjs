@@ -94,8 +94,12 @@ storage:
   sqlite_path: ${JSON.stringify(extra.sqlite_path ?? path.join(extra.dir ?? os.tmpdir(), 'switchyard.db'))}
 ledger:
 ${kv(ledger)}
-${extra.budgets ? `budgets:\n${extra.budgets}\n` : ''}models:
-  - name: mock-gpt
+${extra.budgets ? `budgets:\n${extra.budgets}\n` : ''}${extra.routing ? `routing:\n${extra.routing}\n` : ''}resilience:
+${extra.resilience ?? `  retry: {max_attempts: 3, base_delay_ms: 10, max_delay_ms: 100}
+  breaker: {consecutive_failures: 0, minimum_calls: 100000}`}
+  incidents_path: ${JSON.stringify(path.join(extra.dir ?? os.tmpdir(), 'incidents.jsonl'))}
+models:
+${extra.models ? extra.models(base) : `  - name: mock-gpt
     provider: openai
     upstream_model: gpt-4-turbo-upstream
     base_url: ${base}
@@ -122,7 +126,7 @@ ${extra.budgets ? `budgets:\n${extra.budgets}\n` : ''}models:
     provider: openai
     base_url: ${base}
     api_key_env: SY_TEST_UNSET_KEY_VARIABLE
-`;
+`}`;
 }
 
 export async function startGateway(mockPort, extra = {}) {

@@ -162,6 +162,8 @@ std::string_view stop_reason(Finish finish) {
             return "max_tokens";
         case Finish::kToolCall:
             return "tool_use";
+        case Finish::kContentFilter:
+            return "refusal";
         case Finish::kStop:
             break;
     }
@@ -193,7 +195,7 @@ public:
                 event.kind = EventKind::kPreamble;
                 write_message_start(w);
                 frame_event(event.bytes, "message_start", json_);
-                state_ = State::kBlockStart;
+                state_ = refused() ? State::kPing : State::kBlockStart;
                 return true;
             case State::kBlockStart:
                 event.kind = EventKind::kPreamble;
@@ -204,7 +206,7 @@ public:
             case State::kPing:
                 event.kind = EventKind::kPreamble;
                 frame_event(event.bytes, "ping", R"({"type":"ping"})");
-                state_ = State::kDelta;
+                state_ = refused() ? State::kMessageDelta : State::kDelta;
                 return true;
             case State::kDelta:
                 if (write_delta(w)) {
@@ -263,6 +265,9 @@ private:
         kMessageStop,
         kEnd
     };
+
+    // A refusal has no content block at all.
+    bool refused() const { return reply_.finish == Finish::kContentFilter; }
 
     void write_message_start(JsonWriter& w) const {
         w.begin_object().key("type").string("message_start");
@@ -444,16 +449,19 @@ std::string render_anthropic_message(const Reply& reply) {
     w.key("type").string("message");
     w.key("role").string("assistant");
     w.key("model").string(reply.model);
-    w.key("content").begin_array().begin_object();
+    w.key("content").begin_array();  // a refusal (Finish::kContentFilter) has no blocks
     if (reply.is_tool_call()) {
+        w.begin_object();
         w.key("type").string("tool_use");
         w.key("id").string(id_of("toolu_mock_", reply.serial));
         w.key("name").string(reply.tool_name);
         w.key("input").raw(reply.tool_arguments);
-    } else {
-        w.key("type").string("text").key("text").string(reply.text);
+        w.end_object();
+    } else if (reply.finish != Finish::kContentFilter) {
+        w.begin_object().key("type").string("text").key("text").string(reply.text);
+        w.end_object();
     }
-    w.end_object().end_array();
+    w.end_array();
     w.key("stop_reason").string(stop_reason(reply.finish));
     w.key("stop_sequence").null();
     w.key("usage").begin_object();
@@ -476,6 +484,16 @@ std::string render_anthropic_error(const ApiError& error) {
     w.key("message").string(error.message);
     w.end_object().end_object();
     return out;
+}
+
+ApiError anthropic_prompt_too_long_error(int status, int64_t prompt_tokens,
+                                         int64_t context_window) {
+    return ApiError{status,
+                    "prompt is too long: " + std::to_string(prompt_tokens) + " tokens > " +
+                        std::to_string(context_window) + " maximum",
+                    "invalid_request_error",
+                    {},
+                    {}};
 }
 
 ApiError anthropic_error_for_status(int status, std::string_view model) {

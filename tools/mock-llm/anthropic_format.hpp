@@ -3,6 +3,7 @@
 // Thread-safe given one simdjson parser per thread; results own their data; errors are values.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,5 +28,7 @@ std::unique_ptr<SseStream> make_anthropic_stream(Reply reply);
 std::string render_anthropic_error(const ApiError& error);
 // The realistic error for an injected status (429 rate_limit_error, 529 overloaded_error, ...).
 ApiError anthropic_error_for_status(int status, std::string_view model);
+// The prompt-too-long error ("prompt is too long: N tokens > W maximum").
+ApiError anthropic_prompt_too_long_error(int status, int64_t prompt_tokens, int64_t context_window);
 
 }  // namespace mock_llm

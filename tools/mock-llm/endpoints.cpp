@@ -93,6 +93,38 @@ ApiError error_for_status(Dialect dialect, int status, std::string_view model) {
                                           : openai_error_for_status(status, model);
 }
 
+// The error an injected status answers with: the status's usual body, or the prompt-too-long
+// body for code=context_length_exceeded, with `code` (OpenAI only: Anthropic has none) replaced.
+ApiError injected_error(Dialect dialect, const FaultPlan& plan, std::string_view model,
+                        int64_t prompt_tokens) {
+    if (plan.code == kContextLengthExceeded) {
+        const int64_t window = plan.context_window.value_or(kDefaultContextWindow);
+        return dialect == Dialect::kAnthropic
+                   ? anthropic_prompt_too_long_error(plan.status, prompt_tokens, window)
+                   : openai_context_length_error(plan.status, prompt_tokens, window);
+    }
+    ApiError error = error_for_status(dialect, plan.status, model);
+    if (!plan.code.empty()) error.code = plan.code;
+    return error;
+}
+
+// The context_window fault on its own: a prompt longer than the window is refused with 400,
+// as a real model with that window would refuse it.
+void check_context_window(FaultPlan& plan, int64_t prompt_tokens) {
+    if (plan.status != 0 || !plan.context_window || prompt_tokens <= *plan.context_window) return;
+    plan.status = 400;
+    plan.code = std::string(kContextLengthExceeded);
+}
+
+// The content_filter fault: the answer is withheld, with no text and no tool call.
+void withhold(Reply& reply) {
+    reply.text.clear();
+    reply.tool_name.clear();
+    reply.tool_arguments.clear();
+    reply.completion_tokens = 0;
+    reply.finish = Finish::kContentFilter;
+}
+
 ApiError bad_fault(std::string message) {
     return ApiError{400, std::move(message), "invalid_request_error", {}, {}};
 }
@@ -105,7 +137,8 @@ struct MockService::Exchange {
     bool keep_alive = true;
     std::string request_id_header;  // "x-request-id: req_mock_<n>\r\n" or Anthropic's
     std::string model;
-    uint64_t serial = 0;  // the <n> of this request's ids
+    uint64_t serial = 0;        // the <n> of this request's ids
+    int64_t prompt_tokens = 0;  // named in context_length_exceeded errors
 };
 
 // How an answer ended, for the stats and for the connection.
@@ -233,16 +266,19 @@ net::awaitable<MockService::Done> MockService::serve_chat(Exchange& ex, const Ht
     if (parse_error) co_return co_await send_error(ex, *parse_error, {}, client);
     stats_.on_model(worker, call.model);
     ex.model = call.model;
+    ex.prompt_tokens = call.prompt_tokens;
 
     FaultPlan plan;
     if (auto error = plan_faults(request, call.model, call.directive, plan)) {
         co_return co_await send_error(ex, *error, {}, client);
     }
+    check_context_window(plan, call.prompt_tokens);
     const std::optional<Done> done = co_await play_prelude(ex, plan, call.stream, client);
     if (done) co_return *done;
 
     const std::optional<int64_t> words = plan.words ? plan.words : config_.reply_words;
     Reply reply = make_reply(call, words, ex.serial, static_cast<int64_t>(std::time(nullptr)));
+    if (plan.content_filter) withhold(reply);
     if (call.stream) {
         const auto stream =
             ex.dialect == Dialect::kAnthropic
@@ -268,6 +304,7 @@ net::awaitable<MockService::Done> MockService::serve_embeddings(Exchange& ex,
     }
     stats_.on_model(worker, call.model);
     ex.model = call.model;
+    ex.prompt_tokens = call.prompt_tokens;
     FaultPlan plan;
     if (auto error = plan_faults(request, call.model, {}, plan)) {
         co_return co_await send_error(ex, *error, {}, client);
@@ -307,7 +344,7 @@ net::awaitable<std::optional<MockService::Done>> MockService::play_prelude(const
         co_return Done{Ending::kCancelled, Outcome::kClose};
     }
     if (plan.status != 0) {
-        const ApiError error = error_for_status(ex.dialect, plan.status, ex.model);
+        const ApiError error = injected_error(ex.dialect, plan, ex.model, ex.prompt_tokens);
         co_return co_await send_error(ex, error, plan.retry_after, client);
     }
     if (plan.reset_after_chunks >= 0 && !streaming) {

@@ -43,6 +43,22 @@ std::string parse_bool(std::string_view key, std::string_view value, std::option
     return {};
 }
 
+// An error code: a non-empty identifier such as rate_limit_exceeded.
+std::string parse_code(std::string_view key, std::string_view value,
+                       std::optional<std::string>& out) {
+    const bool ok = !value.empty() && value.size() <= 64 &&
+                    value.find_first_not_of(
+                        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789_.-") == std::string_view::npos;
+    if (!ok) {
+        return "mock fault: '" + std::string(key) +
+               "' needs a code of letters, digits, '_', '.' or '-', got '" + std::string(value) +
+               "'";
+    }
+    out = std::string(value);
+    return {};
+}
+
 template <class T>
 void take(std::optional<T>& mine, const std::optional<T>& theirs) {
     if (theirs) mine = theirs;
@@ -65,6 +81,9 @@ void FaultSpec::overlay(const FaultSpec& later) {
     take(words, later.words);
     take(error_event, later.error_event);
     take(no_usage, later.no_usage);
+    take(code, later.code);
+    take(context_window, later.context_window);
+    take(content_filter, later.content_filter);
     take(model, later.model);
     take(count, later.count);
 }
@@ -106,6 +125,12 @@ std::string parse_fault_spec(std::string_view text, FaultSpec& spec) {
             error = parse_bool(key, value, spec.error_event);
         } else if (key == "no_usage") {
             error = parse_bool(key, value, spec.no_usage);
+        } else if (key == "code") {
+            error = parse_code(key, value, spec.code);
+        } else if (key == "context_window") {
+            error = parse_int(key, value, 1, 100'000'000, spec.context_window);
+        } else if (key == "content_filter") {
+            error = parse_bool(key, value, spec.content_filter);
         } else if (key == "model") {
             spec.model = std::string(value);
         } else if (key == "count") {
@@ -144,6 +169,9 @@ std::string format_fault_spec(const FaultSpec& spec) {
     add_int("words", spec.words);
     add_bool("error_event", spec.error_event);
     add_bool("no_usage", spec.no_usage);
+    if (spec.code) add("code", *spec.code);
+    add_int("context_window", spec.context_window);
+    add_bool("content_filter", spec.content_filter);
     return out;
 }
 
@@ -216,6 +244,9 @@ FaultPlan FaultBook::finish(const FaultSpec& merged, std::string_view model) {
     plan.words = merged.words;
     plan.error_event = merged.error_event.value_or(false);
     plan.no_usage = merged.no_usage.value_or(false);
+    if (merged.code) plan.code = *merged.code;
+    plan.context_window = merged.context_window;
+    plan.content_filter = merged.content_filter.value_or(false);
 
     int64_t status = merged.status.value_or(0);
     if (merged.fail_first) {
@@ -229,13 +260,11 @@ FaultPlan FaultBook::finish(const FaultSpec& merged, std::string_view model) {
     }
     if (status >= 200 && status < 300) status = 0;
     plan.status = static_cast<int>(status);
-    if (plan.status != 0) {
-        if (merged.retry_after_s) {
-            plan.retry_after = std::to_string(*merged.retry_after_s);
-        } else if (plan.status == 429) {
-            plan.retry_after = "1";
-        }
-    }
+    // 429 gets Retry-After: 1 by default. (Not `retry_after = "1"`: GCC 12 reports a false
+    // -Wrestrict for assigning that literal here.)
+    const int64_t default_retry_after_s = plan.status == 429 ? 1 : -1;
+    const int64_t retry_after_s = merged.retry_after_s.value_or(default_retry_after_s);
+    if (plan.status != 0 && retry_after_s >= 0) plan.retry_after = std::to_string(retry_after_s);
     return plan;
 }
 

@@ -28,9 +28,12 @@ struct FaultSpec {
     std::optional<int64_t> chunk_delay_ms;
     std::optional<int64_t> words;
     std::optional<bool> error_event;
-    std::optional<bool> no_usage;      // OpenAI format: answer without any usage object
-    std::optional<std::string> model;  // applies only to requests for this model
-    std::optional<int64_t> count;      // rules only: how many matching requests it applies to
+    std::optional<bool> no_usage;           // OpenAI format: answer without any usage object
+    std::optional<std::string> code;        // the `code` of an injected error body
+    std::optional<int64_t> context_window;  // tokens; alone: 400 when the prompt is longer
+    std::optional<bool> content_filter;     // answer withheld by the content filter
+    std::optional<std::string> model;       // applies only to requests for this model
+    std::optional<int64_t> count;           // rules only: how many matching requests it applies to
 
     // Takes every key `later` sets.
     void overlay(const FaultSpec& later);
@@ -58,7 +61,13 @@ struct FaultPlan {
     std::optional<int64_t> words;
     bool error_event = false;
     bool no_usage = false;
+    std::string code;  // injected error's code; empty: the usual one for the status
+    std::optional<int64_t> context_window;  // for context_length_exceeded (default 4096)
+    bool content_filter = false;
 };
+
+// The context window named in a context_length_exceeded error when no context_window is set.
+inline constexpr int64_t kDefaultContextWindow = 4096;
 
 class FaultBook {
 public:

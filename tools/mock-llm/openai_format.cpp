@@ -132,6 +132,8 @@ std::string_view finish_reason(Finish finish) {
             return "length";
         case Finish::kToolCall:
             return "tool_calls";
+        case Finish::kContentFilter:
+            return "content_filter";
         case Finish::kStop:
             break;
     }
@@ -477,6 +479,16 @@ std::string render_openai_error(const ApiError& error) {
     error.code.empty() ? w.null() : w.string(error.code);
     w.end_object().end_object();
     return out;
+}
+
+ApiError openai_context_length_error(int status, int64_t prompt_tokens, int64_t context_window) {
+    ApiError e = openai_invalid(
+        "This model's maximum context length is " + std::to_string(context_window) +
+            " tokens. However, your messages resulted in " + std::to_string(prompt_tokens) +
+            " tokens. Please reduce the length of the messages.",
+        "messages", std::string(kContextLengthExceeded));
+    e.status = status;
+    return e;
 }
 
 ApiError openai_error_for_status(int status, std::string_view model) {

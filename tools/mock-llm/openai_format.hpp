@@ -27,6 +27,8 @@ std::unique_ptr<SseStream> make_openai_stream(Reply reply, bool include_usage);
 std::string render_openai_error(const ApiError& error);
 // The realistic error for an injected status (429 rate_limit_exceeded, 500 server_error, ...).
 ApiError openai_error_for_status(int status, std::string_view model);
+// The context_length_exceeded error ("This model's maximum context length is ...").
+ApiError openai_context_length_error(int status, int64_t prompt_tokens, int64_t context_window);
 
 // Shared by the OpenAI endpoints: a 400 invalid_request_error, a type mismatch, the body as
 // an object, and the required "model".

@@ -26,7 +26,8 @@ struct ChatCall {
     int64_t prompt_tokens = 0;
 };
 
-enum class Finish { kStop, kLength, kToolCall };
+// kContentFilter: the answer was withheld (fault content_filter): no text, no tool call.
+enum class Finish { kStop, kLength, kToolCall, kContentFilter };
 
 struct Reply {
     uint64_t serial = 0;  // the <n> in every id of this answer

@@ -19,6 +19,9 @@ struct ApiError {
     std::string code;
 };
 
+// The error code that makes an injected error the endpoint's "prompt is too long" error.
+inline constexpr std::string_view kContextLengthExceeded = "context_length_exceeded";
+
 // Where an event sits in a stream: faults count only kContent events (one per word or
 // argument fragment); kPreamble comes before them and kTrailer after.
 enum class EventKind { kPreamble, kContent, kTrailer };

@@ -13,6 +13,10 @@
 #include <utility>
 #include <vector>
 
+#include "switchyard/resilience/circuit_breaker.hpp"
+#include "switchyard/resilience/retry.hpp"
+#include "switchyard/routing/router.hpp"
+
 namespace switchyard {
 
 // An upstream base URL split into what the HTTP client needs.
@@ -39,6 +43,16 @@ struct ModelPrice {
     double output_per_1m_usd = 0;
 };
 
+// One endpoint serving a model. A model has one (its base_url) or several (`deployments:`),
+// balanced by weight and in-flight calls, each with its own circuit breaker.
+struct DeploymentConfig {
+    std::string name;  // "<model>" or "<model>#<n>" unless named in the config
+    std::string base_url;
+    Url url;
+    std::string api_key_env;  // empty = the model's
+    double weight = 1.0;
+};
+
 struct ModelConfig {
     std::string name;  // public name clients send as `model`
     ProviderKind provider = ProviderKind::kOpenAI;
@@ -57,6 +71,13 @@ struct ModelConfig {
     // Vocabulary for counting (cl100k_base, o200k_base, claude, llama3, llama2, mistral);
     // empty = chosen from upstream_model by name (see tokens/chat_tokens.hpp).
     std::string tokenizer;
+    // Routing and failover.
+    std::vector<std::string> fallbacks;  // models tried, in order, when this one fails
+    // Quality 0..1 per task type (code, reasoning, summarization, extraction, translation,
+    // creative, chat); unset tasks are derived from the capabilities.
+    std::vector<std::pair<std::string, double>> quality;
+    int64_t max_concurrency = 0;  // in-flight calls over all deployments; 0 = unlimited
+    std::vector<DeploymentConfig> deployments;  // never empty after loading
 
     bool has_capability(std::string_view cap) const;
 };
@@ -123,6 +144,49 @@ struct TokensConfig {
     std::string vocab_dir;  // empty = $SWITCHYARD_VOCAB_DIR, else the build's data/vocab
 };
 
+// routing.policy[]: when a request matches, the `prefer` models get the policy bonus.
+struct PolicyRuleConfig {
+    std::string name;
+    std::vector<std::string> tasks;  // empty = any
+    std::string min_privacy;         // none, personal, sensitive, secret; empty = any
+    std::string min_complexity;      // low, medium, high; empty = any
+    std::string max_complexity;
+    int64_t max_prompt_tokens = 0;  // 0 = any
+    std::vector<std::string> prefer;
+    bool local_only = false;
+};
+
+// routing.routes[]: a named alias clients send as `model` (e.g. "route/cheap").
+struct RouteConfig {
+    std::string name;
+    std::vector<std::string> models;  // candidate set; empty = every chat model
+    bool local_only = false;
+    bool use_policy = true;
+    routing::RouterWeights weights;
+};
+
+struct RoutingConfig {
+    routing::RouterWeights weights;
+    std::string local_only_at = "personal";  // prompts with PII at or above this stay local
+    // Explicitly named remote models and prompts at or above local_only_at: "allow" sends
+    // them (the caller chose the model), "deny" answers 403 pii_blocked.
+    std::string explicit_remote_pii = "allow";
+    double latency_reference_ms = 10'000;
+    int64_t load_reference = 32;
+    double stats_ewma_alpha = 0.2;  // weight of the newest sample in latency/error EWMAs
+    std::vector<PolicyRuleConfig> policy;
+    std::vector<RouteConfig> routes;
+};
+
+struct ResilienceConfig {
+    resilience::RetryConfig retry;          // max_attempts is per model
+    resilience::BreakerConfig breaker;      // per deployment
+    int64_t max_total_attempts = 6;         // over all models of one request
+    int64_t request_deadline_ms = 120'000;  // no new attempt starts after this
+    bool rate_limit_to_local = true;        // a 429 from a remote model moves local models first
+    std::string incidents_path = "switchyard-incidents.jsonl";  // empty = memory only
+};
+
 struct Config {
     std::string source;  // file path, or "<embedded>"
     ServerConfig server;
@@ -133,9 +197,12 @@ struct Config {
     LedgerConfig ledger;
     BudgetsConfig budgets;
     TokensConfig tokens;
+    RoutingConfig routing;
+    ResilienceConfig resilience;
     std::vector<ModelConfig> models;
 
     const ModelConfig* find_model(std::string_view name) const;
+    const RouteConfig* find_route(std::string_view name) const;
 };
 
 class ConfigError : public std::runtime_error {

@@ -27,6 +27,29 @@ enum class ErrorKind {
     kUpstreamTimeout,  // 504 timeout_error
 };
 
+// Why an upstream call failed: what the failover loop decides on (retry the same model,
+// fail over to another, or answer the client). Set where the failure is seen (the HTTP
+// client knows a connect failure from a reset); upstream_cause() derives it otherwise.
+enum class UpstreamCause : uint8_t {
+    kNone,                  // not an upstream failure (the gateway's own errors)
+    kConnect,               // DNS, TCP or TLS failed: refused, unreachable, bad certificate
+    kConnectTimeout,        // connect (or DNS, TLS) took longer than connect_timeout_ms
+    kFirstByteTimeout,      // no response head within first_byte_timeout_ms
+    kBetweenChunksTimeout,  // silence inside an answer longer than between_chunks_timeout_ms
+    kTotalTimeout,          // the whole exchange passed total_timeout_ms
+    kConnectionReset,       // the upstream closed or reset the connection mid-exchange
+    kRateLimited,           // 429
+    kOverloaded,            // 503, 529 (Anthropic overloaded)
+    kServerError,           // other 5xx, 408
+    kAuth,                  // 401/403 or a missing provider key: the gateway's credentials
+    kClientError,           // other 4xx: the request is at fault; never retried
+    kContextLength,         // the prompt does not fit this model: try a larger one
+    kContentFilter,         // the provider refused the content; not retried
+    kMalformed,             // an answer the gateway cannot use
+    kCancelled,             // the client left
+};
+std::string_view to_string(UpstreamCause cause);
+
 struct Error {
     ErrorKind kind = ErrorKind::kInternal;
     std::string message;
@@ -34,6 +57,7 @@ struct Error {
     std::string code;         // machine-readable code, e.g. "model_not_found"
     int retry_after_s = -1;   // from an upstream Retry-After, forwarded to the client
     int upstream_status = 0;  // HTTP status the provider returned, 0 if none
+    UpstreamCause cause = UpstreamCause::kNone;  // see upstream_cause()
 
     static Error invalid_request(std::string message, std::string param = {},
                                  std::string code = {});
@@ -45,6 +69,10 @@ struct Error {
 // timeouts (504); 401/403 mean the gateway's own credentials failed, so they are 502 too,
 // never blamed on the client. `message` is the provider's, kept.
 Error upstream_status_error(int status, std::string message);
+
+// The cause of an upstream failure: `cause` when set, else derived from the upstream status,
+// the error code and message (context length, content filter) and the kind.
+UpstreamCause upstream_cause(const Error& error);
 
 int http_status(ErrorKind kind);
 std::string_view openai_error_type(ErrorKind kind);

@@ -5,14 +5,22 @@
 // Failure: unknown models are a kModelNotFound Error; provider failures pass through.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string_view>
 #include <vector>
 
 #include "switchyard/config/config.hpp"
 #include "switchyard/providers/provider.hpp"
+#include "switchyard/resilience/circuit_breaker.hpp"
+#include "switchyard/resilience/incidents.hpp"
+#include "switchyard/resilience/retry.hpp"
+#include "switchyard/resilience/upstream_stats.hpp"
+#include "switchyard/routing/prompt_analyzer.hpp"
+#include "switchyard/routing/router.hpp"
 #include "switchyard/server/keys.hpp"
 #include "switchyard/server/metrics.hpp"
 #include "switchyard/tokens/budget.hpp"
@@ -21,6 +29,22 @@
 #include "switchyard/tokens/tokenizer_registry.hpp"
 
 namespace switchyard {
+
+// One endpoint serving a catalog model: its provider, circuit breaker, live statistics and
+// in-flight count. Shared by all worker threads (breaker and stats lock internally).
+struct Deployment {
+    Deployment(size_t model_index, std::string deployment_name, ModelConfig deployment_config,
+               const Config& config, uint64_t seed);
+
+    std::string name;
+    size_t model = 0;    // catalog index
+    ModelConfig config;  // the model's config with this deployment's base_url and key
+    std::unique_ptr<Provider> provider;
+    resilience::CircuitBreaker breaker;
+    resilience::UpstreamStats stats;
+    std::atomic<int64_t> in_flight{0};
+    double weight = 1.0;
+};
 
 class Gateway {
 public:
@@ -42,8 +66,46 @@ public:
     UpstreamTimeouts timeouts() const { return timeouts_; }
     int64_t started_unix() const { return started_unix_; }
 
-    // The model named `model` (404 model_not_found naming the served models if unknown).
+    // The model named `model` (404 model_not_found naming the served models if unknown),
+    // with its first deployment's provider.
     Result<Target> resolve(std::string_view model) const;
+    // The target for a call on deployment `d`.
+    static Target target_of(Deployment& d) { return Target{&d.config, d.provider.get(), d.model}; }
+
+    // ---- routing and failover
+    // "auto" or a route alias; null for anything else.
+    const routing::RouteProfile* route(std::string_view name) const;
+    // The failover chain of an explicitly named model: itself, then its fallbacks.
+    std::span<const size_t> chain_of(size_t model) const { return chains_[model]; }
+    const routing::Router& router() const { return *router_; }
+    const routing::PromptAnalyzer& analyzer() const { return analyzer_; }
+    // Live state per catalog model, aggregated over its deployments.
+    void live_models(std::vector<routing::ModelLive>& out);
+
+    const std::vector<std::unique_ptr<Deployment>>& deployments() const { return deployments_; }
+    std::span<Deployment* const> deployments_of(size_t model) const { return by_model_[model]; }
+    // A deployment of `model` whose breaker admits a call now, skipping those whose position
+    // bit is set in `skip`: the least loaded by in-flight / weight, ties broken by a weighted
+    // draw with `unit` in [0, 1). No deployment: every breaker is open (retry_in_ms says when
+    // the first probe may go) or all are skipped.
+    struct Pick {
+        Deployment* deployment = nullptr;
+        size_t position = 0;
+        bool probe = false;
+        int64_t retry_in_ms = -1;  // -1 when nothing was refused by a breaker
+    };
+    Pick pick_deployment(size_t model, uint64_t skip, double unit, int worker);
+    // Outcome of a call on a picked deployment: breaker, live stats, incidents, metrics.
+    void report_success(Deployment& d, bool probe, double ttft_ms, double total_ms,
+                        int64_t output_tokens, int worker);
+    void report_failure(Deployment& d, bool probe, const Error& error, double elapsed_ms,
+                        int worker);
+    void report_abandoned(Deployment& d, bool probe);
+
+    const resilience::RetryPolicy& retry_policy() const { return retry_policy_; }
+    resilience::RetryBudget& retry_budget() { return retry_budget_; }
+    resilience::IncidentLog& incidents() { return *incidents_; }
+    int64_t steady_ms() const;  // monotonic milliseconds, for breakers and deadlines
 
     // How the catalog's model at `index` counts tokens.
     struct ModelTokens {
@@ -62,10 +124,13 @@ public:
 
 private:
     void render_accounting_gauges(std::string& out);
+    void render_routing_gauges(std::string& out);
+    void build_routing();
+    void note_transition(Deployment& d, const resilience::CircuitBreaker::Transition& t,
+                         int worker);
 
     Config config_;
     Clock clock_;
-    std::vector<std::unique_ptr<Provider>> providers_;  // parallel to config_.models
     tokens::TokenizerRegistry tokenizers_;
     std::vector<ModelTokens> model_tokens_;  // parallel to config_.models
     std::unique_ptr<tokens::UsageLedger> ledger_;
@@ -73,6 +138,15 @@ private:
     std::unique_ptr<tokens::Budget> global_budget_;
     net::thread_pool blocking_pool_{2};
     Metrics metrics_;
+    std::vector<std::unique_ptr<Deployment>> deployments_;
+    std::vector<std::vector<Deployment*>> by_model_;  // parallel to config_.models
+    std::vector<std::vector<size_t>> chains_;         // parallel to config_.models
+    routing::PromptAnalyzer analyzer_;
+    std::unique_ptr<routing::Router> router_;
+    std::vector<routing::RouteProfile> routes_;  // [0] = auto, then the aliases
+    resilience::RetryPolicy retry_policy_;
+    resilience::RetryBudget retry_budget_;
+    std::unique_ptr<resilience::IncidentLog> incidents_;
     UpstreamTimeouts timeouts_;
     int64_t started_unix_ = 0;
 };
