@@ -238,7 +238,9 @@ double min_of(const std::vector<double>& v) {
 }
 
 // Arg 0: route (0 = "auto" over the whole seed catalog, 1 = the two remote models only);
-// arg 1: completion tokens reserved for the answer (max_tokens, or the 4,096 default).
+// arg 1: completion tokens reserved for the answer (max_tokens, or the 4,096 default);
+// arg 2: RouteQuery::lazy_context (1: count exactly only down to the first candidate that
+// certainly fits, as the gateway does; the failover loop checks the rest if it reaches them).
 void BM_RouteDecision2k(benchmark::State& state) {
     const ChatRequest& req = request_2k();
     const auto& vocabs = seed_vocabs();
@@ -247,6 +249,7 @@ void BM_RouteDecision2k(benchmark::State& state) {
     RouteProfile route;
     if (state.range(0) == 1) route.models = {kGpt4, kClaude};
     const int64_t completion = state.range(1);
+    const bool lazy = state.range(2) != 0;
 
     std::vector<double> us;
     us.reserve(1 << 20);
@@ -254,6 +257,7 @@ void BM_RouteDecision2k(benchmark::State& state) {
     int counted = 0;
     size_t first = 0;
     size_t ranked = 0;
+    size_t unverified = 0;
     std::string reason;
     for (auto _ : state) {
         const auto t0 = Clock::now();
@@ -266,6 +270,7 @@ void BM_RouteDecision2k(benchmark::State& state) {
         q.analysis = &a;
         q.completion_tokens = completion;
         q.prompt_tokens = &sizes;
+        q.lazy_context = lazy;
         RouteDecision d = router.rank(route, q);
         benchmark::DoNotOptimize(d);
         const auto t1 = Clock::now();
@@ -275,6 +280,8 @@ void BM_RouteDecision2k(benchmark::State& state) {
         counted = sizes.counted;
         first = d.ranked.empty() ? 99 : d.ranked.front().model;
         ranked = d.ranked.size();
+        unverified = 0;
+        for (const auto& r : d.ranked) unverified += r.context_verified ? 0 : 1;
         reason = d.reason;
     }
     set_percentiles(state, us);
@@ -283,15 +290,19 @@ void BM_RouteDecision2k(benchmark::State& state) {
         static_cast<double>(req.messages[0].text.size() + req.messages[1].text.size());
     state.counters["extra_counts"] = counted;  // exact counts rank() asked for
     state.counters["ranked"] = static_cast<double>(ranked);
+    state.counters["unverified"] = static_cast<double>(unverified);  // left to the failover loop
     state.SetLabel((route.models.empty() ? std::string("auto") : std::string("remote")) +
-                   " max_tokens=" + std::to_string(completion) + " -> " +
+                   (lazy ? " lazy" : "") + " max_tokens=" + std::to_string(completion) + " -> " +
                    (first < 4 ? router.models()[first].name : std::string("none")) + " (" + reason +
                    ")");
 }
 BENCHMARK(BM_RouteDecision2k)
-    ->Args({0, 4096})
-    ->Args({0, 512})
-    ->Args({1, 4096})
+    ->Args({0, 4096, 0})
+    ->Args({0, 512, 0})
+    ->Args({1, 4096, 0})
+    ->Args({0, 4096, 1})
+    ->Args({0, 512, 1})
+    ->Args({1, 4096, 1})
     ->Unit(benchmark::kMicrosecond)
     ->ComputeStatistics("min", min_of);
 
