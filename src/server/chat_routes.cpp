@@ -20,23 +20,40 @@
 namespace switchyard {
 namespace {
 
-// Counts an upstream call in the per-model and per-deployment in-flight gauges.
-class InFlight {
+// One upstream call on a picked deployment: counted in the in-flight gauges for its
+// lifetime, and reported to the deployment (breaker, statistics) exactly once. A call that
+// ends without a verdict (the request coroutine is torn down, the client left) is reported
+// abandoned, so a half-open breaker's probe slot is never lost.
+class Attempt {
 public:
-    InFlight(Metrics& m, Deployment& d) : m_(m), d_(d) {
-        m_.add_model_in_flight(d_.model, 1);
+    Attempt(Gateway& g, Deployment& d, bool probe, int worker)
+        : g_(g), d_(d), probe_(probe), worker_(worker) {
+        g_.metrics().add_model_in_flight(d_.model, 1);
         d_.in_flight.fetch_add(1, std::memory_order_relaxed);
     }
-    ~InFlight() {
-        m_.add_model_in_flight(d_.model, -1);
+    ~Attempt() {
+        g_.metrics().add_model_in_flight(d_.model, -1);
         d_.in_flight.fetch_sub(1, std::memory_order_relaxed);
+        if (!reported_) g_.report_abandoned(d_, probe_);
     }
-    InFlight(const InFlight&) = delete;
-    InFlight& operator=(const InFlight&) = delete;
+    Attempt(const Attempt&) = delete;
+    Attempt& operator=(const Attempt&) = delete;
+
+    void succeeded(double ttft_ms, double total_ms, int64_t output_tokens) {
+        reported_ = true;
+        g_.report_success(d_, probe_, ttft_ms, total_ms, output_tokens, worker_);
+    }
+    void failed(const Error& error, double elapsed_ms) {
+        reported_ = true;
+        g_.report_failure(d_, probe_, error, elapsed_ms, worker_);
+    }
 
 private:
-    Metrics& m_;
+    Gateway& g_;
     Deployment& d_;
+    bool probe_;
+    int worker_;
+    bool reported_ = false;
 };
 
 int64_t now_unix() {
@@ -422,7 +439,8 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
             const auto left =
                 std::chrono::milliseconds(std::max<int64_t>(1, deadline - g.steady_ms()));
             if (left < call.timeouts.total) call.timeouts.total = left;
-            InFlight in_flight(g.metrics(), d);
+            std::optional<Attempt> attempt;  // reset before a backoff sleep
+            attempt.emplace(g, d, pick.probe, ctx.worker_index);
             const int64_t t0 = g.steady_ms();
 
             Error error;
@@ -431,7 +449,7 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
                 if (response) {
                     const double ms = static_cast<double>(g.steady_ms() - t0);
                     const int64_t out = response->usage ? response->usage->completion_tokens : 0;
-                    g.report_success(d, pick.probe, ms, ms, out, ctx.worker_index);
+                    attempt->succeeded(ms, ms, out);
                     if (g.incidents().is_open("route_outage", plan.subject)) {
                         g.incidents().resolve("route_outage", plan.subject,
                                               "a request succeeded on " + model.name, g.now_ms());
@@ -469,13 +487,10 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
                                                          static_cast<uint64_t>(end.chunks));
                         const double total = static_cast<double>(g.steady_ms() - t0);
                         if (end.upstream_failed) {
-                            g.report_failure(d, pick.probe, end.error, total, ctx.worker_index);
-                        } else if (end.client_gone) {
-                            g.report_abandoned(d, pick.probe);
-                        } else {
-                            g.report_success(d, pick.probe, ttft, total, end.chunks,
-                                             ctx.worker_index);
-                        }
+                            attempt->failed(end.error, total);
+                        } else if (!end.client_gone) {
+                            attempt->succeeded(ttft, total, end.chunks);
+                        }  // a client that left: abandoned (the destructor)
                         co_return;
                     }
                     error = std::move(first.error());
@@ -486,7 +501,7 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
 
             // The attempt failed before anything reached the client.
             const double elapsed = static_cast<double>(g.steady_ms() - t0);
-            g.report_failure(d, pick.probe, error, elapsed, ctx.worker_index);
+            attempt->failed(error, elapsed);
             if (ctx.cancel.cancelled()) co_return;  // the client left; nobody to answer
             note_upstream_failure(ctx, error);
             const UpstreamCause cause = upstream_cause(error);
@@ -560,6 +575,7 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
             g.metrics().count_event(ctx.worker_index, "switchyard_retries_total",
                                     {{"model", model.name}, {"cause", to_string(cause)}});
             skip = 0;
+            attempt.reset();
             co_await sleep_ms(*wait);
         }
         if (tried_model) ++models_tried;
@@ -662,12 +678,13 @@ awaitable<void> handle_embeddings(RequestContext& ctx) {
         Deployment& d = *pick.deployment;
         ++attempts;
         CallContext call{ctx.http, &ctx.cancel, g.timeouts(), ctx.id};
-        InFlight in_flight(g.metrics(), d);
+        std::optional<Attempt> attempt;  // reset before a backoff sleep
+        attempt.emplace(g, d, pick.probe, ctx.worker_index);
         const int64_t t0 = g.steady_ms();
         auto response = co_await d.provider->embed(*req, d.config, call);
         const double ms = static_cast<double>(g.steady_ms() - t0);
         if (response) {
-            g.report_success(d, pick.probe, ms, ms, 0, ctx.worker_index);
+            attempt->succeeded(ms, ms, 0);
             acct.on_usage(response->usage);
             response->model = model.name;
             ctx.response.set_header("x-switchyard-attempts", std::to_string(attempts));
@@ -675,7 +692,7 @@ awaitable<void> handle_embeddings(RequestContext& ctx) {
                                        write_openai_embedding_response(*response));
             co_return;
         }
-        g.report_failure(d, pick.probe, response.error(), ms, ctx.worker_index);
+        attempt->failed(response.error(), ms);
         if (ctx.cancel.cancelled()) co_return;
         note_upstream_failure(ctx, response.error());
         last = std::move(response.error());
@@ -692,6 +709,7 @@ awaitable<void> handle_embeddings(RequestContext& ctx) {
                                                       g.steady_ms(), deadline);
         if (!wait || !g.retry_budget().try_retry(g.steady_ms())) break;
         skip = 0;
+        attempt.reset();
         co_await sleep_ms(*wait);
     }
     ctx.response.set_header("x-switchyard-attempts", std::to_string(attempts));

@@ -260,6 +260,20 @@ describe('routing and failover', () => {
     assert.equal((await remote.stats()).requests, 1);
   });
 
+  test('content filtering is answered as is: no retry, no failover', async () => {
+    await remote.resetStats();
+    let r = await chat({ model: 'gpt-4-turbo', messages: user('[[mock: content_filter=1]] something') });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.choices[0].finish_reason, 'content_filter');
+    assert.equal(r.headers.get('x-switchyard-attempts'), '1');
+    await remote.addFault({ fault: 'status=400,code=content_filter', model: 'up-gpt', count: 1 });
+    r = await chat({ model: 'gpt-4-turbo', messages: user('something') });
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.json.error.code, 'content_filter');
+    assert.equal(r.headers.get('x-switchyard-attempts'), '1');
+    assert.equal(byModel(await remote.stats(), 'up-claude'), 0, 'not failed over');
+  });
+
   test('upstream context_length_exceeded reroutes to a model with a larger window', async () => {
     await remote.resetStats();
     await local.resetStats();
@@ -466,5 +480,30 @@ describe('load balancing across deployments', () => {
     const c = (await (await fetch(`${gw.base}/v1/router/circuits`, { headers: admin })).json()).data;
     assert.equal(c.find((x) => x.deployment === 'pool-dead').state, 'open');
     assert.equal(c.find((x) => x.deployment === 'pool-a').state, 'closed');
+  });
+});
+
+describe('explicit_remote_pii: deny', () => {
+  let remote, gw;
+  before(async () => {
+    remote = await startMock();
+    gw = await startGateway(remote.port, {
+      models: catalog(remote.base, 'http://127.0.0.1:1'),
+      routing: `  explicit_remote_pii: deny\n${ROUTING}`,
+    });
+  });
+  after(async () => stopStack(gw, remote));
+
+  test('a prompt with PII for an explicit remote model is refused before it leaves', async () => {
+    const r = await postJson(`${gw.base}/v1/chat/completions`, {
+      model: 'gpt-4-turbo', messages: user('Card 4111 1111 1111 1111, expiry 12/29: is it valid?'),
+    });
+    assert.equal(r.status, 403, r.text);
+    assert.equal(r.json.error.code, 'pii_blocked');
+    assert.match(r.json.error.message, /sensitive/);
+    assert.doesNotMatch(r.json.error.message, /4111/, 'the error never echoes the PII');
+    assert.equal((await remote.stats()).requests, 0);
+    const clean = await postJson(`${gw.base}/v1/chat/completions`, { model: 'gpt-4-turbo', messages: user('hello') });
+    assert.equal(clean.status, 200);
   });
 });

@@ -89,6 +89,71 @@ TEST(Config, ErrorsNameFileLineAndKey) {
     EXPECT_EQ(e.key(), "models");
 }
 
+TEST(Config, EmbeddedDefaultHasTheSeedPolicyRoutesAndFallbacks) {
+    auto c = default_config();
+    ASSERT_EQ(c.routing.policy.size(), 4u);
+    EXPECT_EQ(c.routing.policy[0].name, "privacy");
+    EXPECT_TRUE(c.routing.policy[0].local_only);
+    EXPECT_EQ(c.routing.policy[0].prefer, std::vector<std::string>{"llama-2"});
+    EXPECT_EQ(c.routing.policy[1].tasks, (std::vector<std::string>{"code", "reasoning"}));
+    EXPECT_EQ(c.routing.policy[1].prefer.front(), "gpt-4-turbo");
+    EXPECT_EQ(c.routing.policy[3].prefer, std::vector<std::string>{"claude-3-5-sonnet"});
+    ASSERT_NE(c.find_route("route/private"), nullptr);
+    EXPECT_TRUE(c.find_route("route/private")->local_only);
+    EXPECT_DOUBLE_EQ(c.find_route("route/cheap")->weights.cost, 3.0);
+    EXPECT_EQ(c.models[0].fallbacks, std::vector<std::string>{"claude-3-5-sonnet"});
+    ASSERT_EQ(c.models[0].deployments.size(), 1u);
+    EXPECT_EQ(c.models[0].deployments[0].name, "gpt-4-turbo");
+    EXPECT_EQ(c.resilience.retry.max_attempts, 3);
+    EXPECT_EQ(c.resilience.breaker.consecutive_failures, 5);
+}
+
+TEST(Config, DeploymentsAreNamedAndWeighted) {
+    auto c = load_config_string(
+        "models:\n  - name: m\n    provider: openai\n    deployments:\n"
+        "      - {base_url: 'http://a:1/v1', weight: 3}\n"
+        "      - {name: east, base_url: 'https://b/v1', api_key_env: K2}\n",
+        "t.yaml");
+    const auto& d = c.models[0].deployments;
+    ASSERT_EQ(d.size(), 2u);
+    EXPECT_EQ(d[0].name, "m#1");
+    EXPECT_DOUBLE_EQ(d[0].weight, 3.0);
+    EXPECT_EQ(d[1].name, "east");
+    EXPECT_EQ(d[1].api_key_env, "K2");
+    EXPECT_TRUE(d[1].url.tls);
+    EXPECT_EQ(c.models[0].url.host, "a");  // the model's own URL is its first deployment's
+}
+
+TEST(Config, RoutingAndResilienceErrorsNameTheKey) {
+    const std::string models =
+        "models:\n  - name: a\n    provider: ollama\n    base_url: http://x/v1\n";
+    auto e = load_error(models + "    fallbacks: [b]\n");
+    EXPECT_EQ(e.key(), "models[0].fallbacks");
+    EXPECT_NE(std::string(e.what()).find("unknown model 'b'"), std::string::npos);
+    e = load_error(models + "    fallbacks: [a]\n");
+    EXPECT_NE(std::string(e.what()).find("own fallback"), std::string::npos);
+    e = load_error(models + "    quality: {poetry: 0.5}\n");
+    EXPECT_EQ(e.key(), "models[0].quality.poetry");
+    e = load_error(models + "    quality: {code: 1.5}\n");
+    EXPECT_EQ(e.key(), "models[0].quality.code");
+    e = load_error("routing:\n  policy:\n    - {tasks: [cooking], prefer: [a]}\n" + models);
+    EXPECT_EQ(e.key(), "routing.policy[0].tasks");
+    e = load_error("routing:\n  policy:\n    - {prefer: [zzz]}\n" + models);
+    EXPECT_EQ(e.key(), "routing.policy[0].prefer");
+    e = load_error("routing:\n  local_only_at: top-secret\n" + models);
+    EXPECT_EQ(e.key(), "routing.local_only_at");
+    e = load_error("routing:\n  routes:\n    - {name: a}\n" + models);
+    EXPECT_NE(std::string(e.what()).find("also a model name"), std::string::npos);
+    e = load_error("routing:\n  routes:\n    - {name: auto}\n" + models);
+    EXPECT_EQ(e.key(), "routing.routes[0].name");
+    e = load_error("resilience:\n  breaker: {failure_rate: 2}\n" + models);
+    EXPECT_EQ(e.key(), "resilience.breaker.failure_rate");
+    e = load_error("resilience:\n  retry: {max_attempts: 0}\n" + models);
+    EXPECT_EQ(e.key(), "resilience.retry.max_attempts");
+    e = load_error("models:\n  - name: auto\n    provider: ollama\n    base_url: http://x/v1\n");
+    EXPECT_NE(std::string(e.what()).find("reserved"), std::string::npos);
+}
+
 TEST(Url, ParsesHostsPortsAndPaths) {
     auto u = Url::parse("http://127.0.0.1:11434/v1/");
     ASSERT_TRUE(u);

@@ -1,8 +1,10 @@
 // Circuit breakers, backoff and the retry budget, driven by a hand-moved clock.
 #include <gtest/gtest.h>
 
+#include "switchyard/core/error.hpp"
 #include "switchyard/resilience/circuit_breaker.hpp"
 #include "switchyard/resilience/retry.hpp"
+#include "switchyard/resilience/upstream_stats.hpp"
 
 using namespace switchyard::resilience;
 
@@ -167,4 +169,74 @@ TEST(RetryBudget, RetriesAreCappedToAFractionOfTrafficPlusAFloor) {
     EXPECT_TRUE(b.try_retry(20'000));
 }
 
+TEST(UpstreamStats, EwmasPercentilesAndErrorRate) {
+    UpstreamStats s(0.5);
+    auto snap = s.snapshot();
+    EXPECT_LT(snap.total_ms, 0);  // no samples yet: the router scores it neutral
+    EXPECT_LT(snap.p50_ms, 0);
+    s.on_success(10, 100, 91);  // 90 tokens after the first in 90 ms
+    snap = s.snapshot();
+    EXPECT_DOUBLE_EQ(snap.ttft_ms, 10);
+    EXPECT_DOUBLE_EQ(snap.total_ms, 100);
+    EXPECT_NEAR(snap.tokens_per_s, 1011.1, 0.1);
+    s.on_success(30, 300, 0);
+    snap = s.snapshot();
+    EXPECT_DOUBLE_EQ(snap.total_ms, 200);  // halfway with alpha 0.5
+    EXPECT_DOUBLE_EQ(snap.error_rate, 0);
+    s.on_failure(5);
+    s.on_failure(5);
+    snap = s.snapshot();
+    EXPECT_DOUBLE_EQ(snap.error_rate, 0.75);
+    EXPECT_EQ(snap.failures, 2);
+    EXPECT_EQ(snap.successes, 2);
+    for (int i = 0; i < 98; ++i)
+        s.on_success(1, 50, 0);
+    snap = s.snapshot();
+    // 98 calls at 50 ms, one at 100, one at 300: p50 ~50 ms (bucket bound <= 19 % above).
+    EXPECT_GE(snap.p50_ms, 50);
+    EXPECT_LT(snap.p50_ms, 60);
+    EXPECT_GE(snap.p99_ms, 100);
+}
+
 }  // namespace
+
+namespace switchyard {
+namespace {
+
+Error status_error(int status, std::string message = "x", std::string code = {}) {
+    Error e = upstream_status_error(status, std::move(message));
+    if (!code.empty()) e.code = std::move(code);
+    return e;
+}
+
+TEST(UpstreamCause, DerivedFromStatusCodeAndMessage) {
+    EXPECT_EQ(upstream_cause(status_error(429)), UpstreamCause::kRateLimited);
+    EXPECT_EQ(upstream_cause(status_error(503)), UpstreamCause::kOverloaded);
+    EXPECT_EQ(upstream_cause(status_error(529)), UpstreamCause::kOverloaded);
+    EXPECT_EQ(upstream_cause(status_error(500)), UpstreamCause::kServerError);
+    EXPECT_EQ(upstream_cause(status_error(408)), UpstreamCause::kServerError);
+    EXPECT_EQ(upstream_cause(status_error(401)), UpstreamCause::kAuth);
+    EXPECT_EQ(upstream_cause(status_error(422)), UpstreamCause::kClientError);
+    EXPECT_EQ(upstream_cause(status_error(400, "bad", "context_length_exceeded")),
+              UpstreamCause::kContextLength);
+    EXPECT_EQ(upstream_cause(status_error(400, "prompt is too long: 5000 tokens > 4096 maximum")),
+              UpstreamCause::kContextLength);
+    EXPECT_EQ(upstream_cause(status_error(400, "flagged", "content_filter")),
+              UpstreamCause::kContentFilter);
+    // A 5xx that mentions context length is still a server error.
+    EXPECT_EQ(upstream_cause(status_error(500, "context length service down")),
+              UpstreamCause::kServerError);
+    Error key;
+    key.kind = ErrorKind::kUnavailable;
+    key.code = "upstream_key_missing";
+    EXPECT_EQ(upstream_cause(key), UpstreamCause::kAuth);
+    Error set;
+    set.kind = ErrorKind::kUpstream;
+    set.cause = UpstreamCause::kConnect;
+    EXPECT_EQ(upstream_cause(set), UpstreamCause::kConnect);
+    EXPECT_EQ(upstream_cause(Error::invalid_request("no")), UpstreamCause::kNone);
+    EXPECT_EQ(to_string(UpstreamCause::kFirstByteTimeout), "first_byte_timeout");
+}
+
+}  // namespace
+}  // namespace switchyard
