@@ -404,6 +404,20 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
             failures.push_back({model.name, "context window too small"});
             continue;
         }
+        if (model.max_concurrency > 0 && g.model_in_flight(m) >= model.max_concurrency) {
+            failures.push_back({model.name, "at max concurrency"});
+            last_cause = "max_concurrency";
+            if (models_tried == 0) {
+                last = Error{};
+                last.kind = ErrorKind::kRateLimited;
+                last.code = "model_at_capacity";
+                last.retry_after_s = 1;
+                last.message = fmt::format(
+                    "Model '{}' is at its concurrency limit ({} calls in flight); retry shortly.",
+                    model.name, model.max_concurrency);
+            }
+            continue;
+        }
         for (;;) {
             if (ctx.cancel.cancelled()) co_return;
             if (attempts >= rc.max_total_attempts || g.steady_ms() >= deadline) break;

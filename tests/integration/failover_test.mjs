@@ -507,3 +507,50 @@ describe('explicit_remote_pii: deny', () => {
     assert.equal(clean.status, 200);
   });
 });
+
+describe('max_concurrency', () => {
+  let remote, gw;
+  before(async () => {
+    remote = await startMock();
+    gw = await startGateway(remote.port, {
+      models: () => `  - name: narrow
+    provider: openai
+    upstream_model: up-narrow
+    base_url: ${remote.base}/v1
+    api_key_env: SY_TEST_MOCK_KEY
+    max_concurrency: 1
+    fallbacks: [wide]
+  - name: single
+    provider: openai
+    upstream_model: up-single
+    base_url: ${remote.base}/v1
+    api_key_env: SY_TEST_MOCK_KEY
+    max_concurrency: 1
+  - name: wide
+    provider: openai
+    upstream_model: up-wide
+    base_url: ${remote.base}/v1
+    api_key_env: SY_TEST_MOCK_KEY`,
+    });
+  });
+  after(async () => stopStack(gw, remote));
+  const chat = (model, text) => postJson(`${gw.base}/v1/chat/completions`, { model, messages: user(text) });
+
+  test('a model at its concurrency cap fails over to its fallback, or answers 429 without one', async () => {
+    const slow = chat('narrow', '[[mock: latency_ms=600]] slow');
+    await sleep(150);
+    const second = await chat('narrow', 'second');
+    assert.equal(second.status, 200, second.text);
+    assert.equal(second.headers.get('x-switchyard-model'), 'wide');
+    assert.match(second.headers.get('x-switchyard-failures'), /narrow=at max concurrency/);
+    assert.equal((await slow).headers.get('x-switchyard-model'), 'narrow');
+
+    const busy = chat('single', '[[mock: latency_ms=600]] slow');
+    await sleep(150);
+    const refused = await chat('single', 'second');
+    assert.equal(refused.status, 429, refused.text);
+    assert.equal(refused.json.error.code, 'model_at_capacity');
+    assert.equal(refused.headers.get('retry-after'), '1');
+    assert.equal((await busy).status, 200);
+  });
+});

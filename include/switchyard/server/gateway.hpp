@@ -84,6 +84,13 @@ public:
 
     const std::vector<std::unique_ptr<Deployment>>& deployments() const { return deployments_; }
     std::span<Deployment* const> deployments_of(size_t model) const { return by_model_[model]; }
+    // Calls in flight over all deployments of `model`.
+    int64_t model_in_flight(size_t model) const {
+        int64_t n = 0;
+        for (const Deployment* d : by_model_[model])
+            n += d->in_flight.load(std::memory_order_relaxed);
+        return n;
+    }
     // A deployment of `model` whose breaker admits a call now, skipping those whose position
     // bit is set in `skip`: the least loaded by in-flight / weight, ties broken by a weighted
     // draw with `unit` in [0, 1). No deployment: every breaker is open (retry_in_ms says when
