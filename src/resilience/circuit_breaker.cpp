@@ -67,7 +67,11 @@ CircuitBreaker::Admission CircuitBreaker::allow(int64_t now_ms) {
         probes_in_flight_ = 0;
         probe_successes_ = 0;
     }
-    if (probes_in_flight_ >= config_.half_open_probes) return {false, false, 0};
+    // Probes are out: the verdict is at most one call away; ask callers to come back soon
+    // rather than at once.
+    if (probes_in_flight_ >= config_.half_open_probes) {
+        return {false, false, std::max<int64_t>(1, config_.open_ms / 10)};
+    }
     ++probes_in_flight_;
     return {true, true, 0};
 }

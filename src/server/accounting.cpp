@@ -49,6 +49,7 @@ void RequestAccount::retarget(const Gateway::Target& target) {
 
 Result<Ok> RequestAccount::admit_chat(const ChatRequest& req, routing::PromptTokens* counts) {
     request_ = &req;
+    counts_ = counts;
     recount_prompt_ = false;
     const ModelConfig& model = *target_.model;
     const auto& mt = ctx_.gateway.model_tokens(target_.index);
@@ -169,7 +170,9 @@ void RequestAccount::finish() {
         source = tokens::UsageSource::kProvider;
     } else if (admitted_ && (status == 200 || !output_text_.empty())) {
         const auto& mt = ctx_.gateway.model_tokens(target_.index);
-        if (recount_prompt_ && request_ != nullptr) {
+        if (recount_prompt_ && counts_ != nullptr) {
+            prompt_tokens_ = counts_->for_model(target_.index);  // memoised per vocabulary
+        } else if (recount_prompt_ && request_ != nullptr) {
             prompt_tokens_ = tokens::count_chat_prompt(*mt.tokenizer, mt.family, *request_);
         }
         input = prompt_tokens_;

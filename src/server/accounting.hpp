@@ -68,8 +68,9 @@ private:
     std::optional<Usage> reported_;
     std::string output_text_;
     std::string route_ = "explicit";
-    const ChatRequest* request_ = nullptr;  // set by admit_chat; outlives the account
-    bool recount_prompt_ = false;           // the answering model counts in another vocabulary
+    const ChatRequest* request_ = nullptr;     // set by admit_chat; outlives the account
+    bool recount_prompt_ = false;              // the answering model counts in another vocabulary
+    routing::PromptTokens* counts_ = nullptr;  // the request memo, when admit_chat had one
 };
 
 }  // namespace switchyard

@@ -21,7 +21,8 @@ namespace switchyard {
 namespace {
 
 // One upstream call on a picked deployment: counted in the in-flight gauges for its
-// lifetime, and reported to the deployment (breaker, statistics) exactly once. A call that
+// lifetime, and reported to the deployment (breaker, statistics) exactly once. Lives on the
+// request's worker thread. A call that
 // ends without a verdict (the request coroutine is torn down, the client left) is reported
 // abandoned, so a half-open breaker's probe slot is never lost.
 class Attempt {
@@ -34,18 +35,24 @@ public:
     ~Attempt() {
         g_.metrics().add_model_in_flight(d_.model, -1);
         d_.in_flight.fetch_sub(1, std::memory_order_relaxed);
-        if (!reported_) g_.report_abandoned(d_, probe_);
+        if (!reported_ && !breaker_done_) g_.report_abandoned(d_, probe_);
     }
     Attempt(const Attempt&) = delete;
     Attempt& operator=(const Attempt&) = delete;
 
+    // A stream's first event: the breaker's verdict now (frees a half-open probe slot).
+    void first_byte() {
+        breaker_done_ = true;
+        g_.report_first_byte(d_, probe_, worker_);
+    }
     void succeeded(double ttft_ms, double total_ms, int64_t output_tokens) {
         reported_ = true;
-        g_.report_success(d_, probe_, ttft_ms, total_ms, output_tokens, worker_);
+        g_.report_success(d_, probe_, ttft_ms, total_ms, output_tokens, worker_, breaker_done_);
     }
     void failed(const Error& error, double elapsed_ms) {
         reported_ = true;
-        g_.report_failure(d_, probe_, error, elapsed_ms, worker_);
+        // After first_byte() the probe slot is already free: count it as a plain call.
+        g_.report_failure(d_, breaker_done_ ? false : probe_, error, elapsed_ms, worker_);
     }
 
 private:
@@ -54,6 +61,7 @@ private:
     bool probe_;
     int worker_;
     bool reported_ = false;
+    bool breaker_done_ = false;
 };
 
 int64_t now_unix() {
@@ -430,7 +438,8 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
                         last = Error{};
                         last.kind = ErrorKind::kUnavailable;
                         last.code = "circuit_open";
-                        last.retry_after_s = static_cast<int>((pick.retry_in_ms + 999) / 1000);
+                        last.retry_after_s =
+                            static_cast<int>((std::max<int64_t>(pick.retry_in_ms, 1) + 999) / 1000);
                         last.message = fmt::format(
                             "Model '{}' is unavailable: its circuit breaker is open after "
                             "repeated upstream failures; the next probe goes in {} ms.",
@@ -449,10 +458,9 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
             }
             ctx.model = model.name;
             ctx.provider = model.provider_name;
+            // The deadline bounds when attempts start, not how long an answer may stream
+            // (that is upstream.total_timeout_ms).
             CallContext call{ctx.http, &ctx.cancel, g.timeouts(), ctx.id};
-            const auto left =
-                std::chrono::milliseconds(std::max<int64_t>(1, deadline - g.steady_ms()));
-            if (left < call.timeouts.total) call.timeouts.total = left;
             std::optional<Attempt> attempt;  // reset before a backoff sleep
             attempt.emplace(g, d, pick.probe, ctx.worker_index);
             const int64_t t0 = g.steady_ms();
@@ -481,6 +489,7 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
                     FirstEvent first = co_await (*stream)->next();
                     if (first) {
                         const double ttft = static_cast<double>(g.steady_ms() - t0);
+                        attempt->first_byte();
                         if (g.incidents().is_open("route_outage", plan.subject)) {
                             g.incidents().resolve("route_outage", plan.subject,
                                                   "a request succeeded on " + model.name,
@@ -547,8 +556,18 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
             const bool more_candidates = ci + 1 < candidates.size();
             // Another deployment of the same model that has not failed this request: go now.
             skip |= uint64_t{1} << pick.position;
+            // Each later candidate keeps one attempt of the request's total: retries on this
+            // model never starve the rest of the chain.
+            const auto reserved = static_cast<int64_t>(candidates.size() - ci - 1);
+            const bool may_retry = model_attempts < rc.retry.max_attempts &&
+                                   attempts + 1 + reserved <= rc.max_total_attempts;
+            // Another deployment of this model that has not failed this request goes at once
+            // (a 429 or a bad key belongs to one deployment, not to the model).
+            const bool per_deployment = next == Next::kRetrySame ||
+                                        cause == UpstreamCause::kRateLimited ||
+                                        cause == UpstreamCause::kAuth;
             const bool other_deployment =
-                next == Next::kRetrySame &&
+                per_deployment && may_retry &&
                 std::popcount(skip) < static_cast<int>(g.deployments_of(m).size());
             if (other_deployment) {
                 if (!g.retry_budget().try_retry(g.steady_ms())) {
@@ -572,10 +591,7 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
                 cause != UpstreamCause::kConnectionReset) {
                 break;  // connect failures and long timeouts: the next model is the better bet
             }
-            // Each later candidate keeps one attempt of the request's total: retries on this
-            // model never starve the rest of the chain.
-            const auto reserved = static_cast<int64_t>(candidates.size() - ci - 1);
-            if (attempts + 1 + reserved > rc.max_total_attempts) break;
+            if (!may_retry) break;
             std::optional<int64_t> retry_after;
             if (last.retry_after_s >= 0) retry_after = int64_t{last.retry_after_s} * 1000;
             const auto wait = g.retry_policy().backoff_ms(model_attempts, unit_random(),
@@ -610,8 +626,12 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
         if (!tried.empty()) tried += "; ";
         tried += f.model + ": " + f.what;
     }
-    g.incidents().open("route_outage", plan.subject, "every candidate failed: " + tried,
-                       g.now_ms());
+    // An outage is upstreams failing; a request refused by open breakers or capacity
+    // caps alone is not a new incident (the breakers have theirs).
+    if (attempts > 0) {
+        g.incidents().open("route_outage", plan.subject, "every candidate failed: " + tried,
+                           g.now_ms());
+    }
     Error answer = exhausted_error(failures, last, plan, models_tried);
     set_route_headers(ctx, plan, attempts, failures);
     co_await send_error(ctx, answer, style);
@@ -681,7 +701,7 @@ awaitable<void> handle_embeddings(RequestContext& ctx) {
                 last.kind = ErrorKind::kUnavailable;
                 last.code = "circuit_open";
                 last.retry_after_s =
-                    static_cast<int>((std::max<int64_t>(pick.retry_in_ms, 0) + 999) / 1000);
+                    static_cast<int>((std::max<int64_t>(pick.retry_in_ms, 1) + 999) / 1000);
                 last.message = fmt::format(
                     "Model '{}' is unavailable: its circuit breaker is open after repeated "
                     "upstream failures.",
@@ -702,21 +722,25 @@ awaitable<void> handle_embeddings(RequestContext& ctx) {
             acct.on_usage(response->usage);
             response->model = model.name;
             ctx.response.set_header("x-switchyard-attempts", std::to_string(attempts));
-            co_await ctx.response.send(http::status::ok, "application/json",
-                                       write_openai_embedding_response(*response));
+            std::string body = write_openai_embedding_response(*response);
+            co_await ctx.response.send(http::status::ok, "application/json", std::move(body));
             co_return;
         }
         attempt->failed(response.error(), ms);
         if (ctx.cancel.cancelled()) co_return;
         note_upstream_failure(ctx, response.error());
         last = std::move(response.error());
-        const auto next = decide(upstream_cause(last));
-        if (next == Next::kAnswer) break;
+        const UpstreamCause cause = upstream_cause(last);
+        const auto next = decide(cause);
+        if (next == Next::kAnswer || cause == UpstreamCause::kContextLength) break;
         skip |= uint64_t{1} << pick.position;
-        if (std::popcount(skip) < static_cast<int>(g.deployments_of(target->index).size()) &&
-            attempts < rc.retry.max_attempts && g.retry_budget().try_retry(g.steady_ms())) {
+        if (attempts >= rc.retry.max_attempts) break;
+        // Another deployment first (a 429 or a bad key belongs to one deployment).
+        if (std::popcount(skip) < static_cast<int>(g.deployments_of(target->index).size())) {
+            if (!g.retry_budget().try_retry(g.steady_ms())) break;
             continue;
         }
+        if (next != Next::kRetrySame && cause != UpstreamCause::kRateLimited) break;
         std::optional<int64_t> retry_after;
         if (last.retry_after_s >= 0) retry_after = int64_t{last.retry_after_s} * 1000;
         const auto wait = g.retry_policy().backoff_ms(attempts, unit_random(), retry_after,

@@ -132,6 +132,7 @@ void Gateway::render_accounting_gauges(std::string& out) {
 }
 
 Gateway::~Gateway() {
+    blocking_pool_.join();  // queued incident appends and admin queries use members below
     if (ledger_) ledger_->close();
 }
 

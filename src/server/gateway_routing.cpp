@@ -193,60 +193,41 @@ void Gateway::live_models(std::vector<routing::ModelLive>& out) {
 Gateway::Pick Gateway::pick_deployment(size_t model, uint64_t skip, double unit, int worker) {
     Pick pick;
     const auto& list = by_model_[model];
+    const size_t n = std::min<size_t>(list.size(), kMaxDeployments);
     const int64_t now = steady_ms();
-    // Least in-flight per unit of weight; among equals, a weighted draw.
-    double best_load = 0;
-    double tie_weight = 0;
-    std::array<size_t, 64> ties{};
-    size_t n_ties = 0;
-    for (size_t i = 0; i < list.size() && i < 64; ++i) {
+    // One snapshot of the loads (in-flight per unit of weight): other threads change the
+    // counters, and a sort must see stable values.
+    std::array<double, kMaxDeployments> load{};
+    std::array<size_t, kMaxDeployments> order{};
+    size_t m = 0;
+    for (size_t i = 0; i < n; ++i) {
         if (skip & (uint64_t{1} << i)) continue;
-        const Deployment& d = *list[i];
-        const double load =
-            static_cast<double>(d.in_flight.load(std::memory_order_relaxed)) / d.weight;
-        if (n_ties == 0 || load < best_load) {
-            best_load = load;
-            n_ties = 0;
-            tie_weight = 0;
-        } else if (load > best_load) {
-            continue;
-        }
-        ties[n_ties++] = i;
-        tie_weight += d.weight;
+        load[i] = static_cast<double>(list[i]->in_flight.load(std::memory_order_relaxed)) /
+                  list[i]->weight;
+        order[m++] = i;
     }
-    // Try the tied ones from the weighted draw on, then the rest by load; a refusing breaker
-    // moves on to the next.
-    std::array<size_t, 64> order{};
-    size_t n = 0;
-    if (n_ties > 0) {
-        double x = unit * tie_weight;
-        size_t first = 0;
-        for (size_t k = 0; k < n_ties; ++k) {
-            x -= list[ties[k]]->weight;
-            if (x < 0) {
-                first = k;
-                break;
-            }
-        }
-        for (size_t k = 0; k < n_ties; ++k)
-            order[n++] = ties[(first + k) % n_ties];
-    }
-    std::array<size_t, 64> rest{};
-    size_t n_rest = 0;
-    for (size_t i = 0; i < list.size() && i < 64; ++i) {
-        if (skip & (uint64_t{1} << i)) continue;
-        if (std::find(order.begin(), order.begin() + static_cast<ptrdiff_t>(n), i) !=
-            order.begin() + static_cast<ptrdiff_t>(n))
-            continue;
-        rest[n_rest++] = i;
-    }
-    std::sort(rest.begin(), rest.begin() + static_cast<ptrdiff_t>(n_rest), [&](size_t a, size_t b) {
-        return static_cast<double>(list[a]->in_flight.load()) / list[a]->weight <
-               static_cast<double>(list[b]->in_flight.load()) / list[b]->weight;
+    if (m == 0) return pick;
+    std::sort(order.begin(), order.begin() + static_cast<ptrdiff_t>(m), [&](size_t a, size_t b) {
+        return load[a] < load[b] || (load[a] == load[b] && a < b);
     });
-    for (size_t k = 0; k < n_rest; ++k)
-        order[n++] = rest[k];
-    for (size_t k = 0; k < n; ++k) {
+    // Among the least loaded, a weighted draw picks who goes first (at low load every
+    // deployment ties, and traffic then splits by weight).
+    size_t ties = 1;
+    double tie_weight = list[order[0]]->weight;
+    while (ties < m && load[order[ties]] == load[order[0]])
+        tie_weight += list[order[ties++]]->weight;
+    double x = unit * tie_weight;
+    size_t first = 0;
+    for (size_t k = 0; k < ties; ++k) {
+        x -= list[order[k]]->weight;
+        if (x < 0) {
+            first = k;
+            break;
+        }
+    }
+    std::rotate(order.begin(), order.begin() + static_cast<ptrdiff_t>(first),
+                order.begin() + static_cast<ptrdiff_t>(ties));
+    for (size_t k = 0; k < m; ++k) {
         Deployment& d = *list[order[k]];
         const auto adm = d.breaker.allow(now);
         if (adm.allowed) {
@@ -282,10 +263,16 @@ void Gateway::note_transition(Deployment& d, const resilience::CircuitBreaker::T
     }
 }
 
-void Gateway::report_success(Deployment& d, bool probe, double ttft_ms, double total_ms,
-                             int64_t output_tokens, int worker) {
-    d.stats.on_success(ttft_ms, total_ms, output_tokens);
+void Gateway::report_first_byte(Deployment& d, bool probe, int worker) {
     if (auto t = d.breaker.on_success(steady_ms(), probe)) note_transition(d, *t, worker);
+}
+
+void Gateway::report_success(Deployment& d, bool probe, double ttft_ms, double total_ms,
+                             int64_t output_tokens, int worker, bool breaker_reported) {
+    d.stats.on_success(ttft_ms, total_ms, output_tokens);
+    if (!breaker_reported) {
+        if (auto t = d.breaker.on_success(steady_ms(), probe)) note_transition(d, *t, worker);
+    }
     metrics_.count_event(worker, "switchyard_upstream_attempts_total",
                          {{"model", d.config.name}, {"deployment", d.name}, {"outcome", "ok"}});
 }
@@ -296,13 +283,11 @@ void Gateway::report_failure(Deployment& d, bool probe, const Error& error, doub
     metrics_.count_event(
         worker, "switchyard_upstream_attempts_total",
         {{"model", d.config.name}, {"deployment", d.name}, {"outcome", to_string(cause)}});
-    if (cause == UpstreamCause::kCancelled) {
-        d.breaker.on_abandoned(probe);
+    if (cause == UpstreamCause::kCancelled || cause == UpstreamCause::kNone) {
+        d.breaker.on_abandoned(probe);  // no upstream verdict
         return;
     }
-    if (is_health_failure(cause) || cause == UpstreamCause::kRateLimited) {
-        d.stats.on_failure(elapsed_ms);
-    }
+    if (is_health_failure(cause)) d.stats.on_failure(elapsed_ms);
     std::optional<resilience::CircuitBreaker::Transition> t;
     if (is_health_failure(cause)) {
         t = d.breaker.on_failure(steady_ms(), probe);

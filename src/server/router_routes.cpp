@@ -113,7 +113,8 @@ awaitable<void> handle_circuits(RequestContext& ctx) {
     w.key("config").begin_object();
     w.kv("failure_rate", c.failure_rate).kv("minimum_calls", c.minimum_calls);
     w.kv("consecutive_failures", c.consecutive_failures).kv("window_ms", c.window_ms);
-    w.kv("open_ms", c.open_ms).kv("half_open_probes", c.half_open_probes);
+    w.kv("open_ms", c.open_ms).kv("open_jitter", c.open_jitter);
+    w.kv("half_open_probes", c.half_open_probes);
     w.end_object();
     w.end_object();
     co_await send_json(ctx, http::status::ok, std::move(out));
@@ -126,9 +127,9 @@ awaitable<void> handle_incidents(RequestContext& ctx, std::string_view target) {
         size_t n = 0;
         auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
         if (ec != std::errc() || p != v->data() + v->size() || n == 0 || n > 10'000) {
-            co_await send_error(
-                ctx, Error::invalid_request("limit must be an integer from 1 to 10000", "limit"),
-                ErrorStyle::kOpenAI);
+            const Error e =
+                Error::invalid_request("limit must be an integer from 1 to 10000", "limit");
+            co_await send_error(ctx, e, ErrorStyle::kOpenAI);
             co_return;
         }
         limit = n;

@@ -95,7 +95,7 @@ storage:
 ledger:
 ${kv(ledger)}
 ${extra.budgets ? `budgets:\n${extra.budgets}\n` : ''}${extra.routing ? `routing:\n${extra.routing}\n` : ''}resilience:
-${extra.resilience ?? `  retry: {max_attempts: 3, base_delay_ms: 10, max_delay_ms: 100}
+${extra.resilience ?? `  retry: {max_attempts: 3, base_delay_ms: 10, max_delay_ms: 100, budget_min_per_s: 1000}
   breaker: {consecutive_failures: 0, minimum_calls: 100000}`}
   incidents_path: ${JSON.stringify(path.join(extra.dir ?? os.tmpdir(), 'incidents.jsonl'))}
 models:

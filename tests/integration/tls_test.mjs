@@ -58,6 +58,7 @@ upstream:
 logging: {level: error}
 auth: {open_access: true}
 storage: {sqlite_path: "${path.join(dir, 'switchyard.db')}"}
+resilience: {incidents_path: "${path.join(dir, 'incidents.jsonl')}"}
 models:
   - name: tls-good
     provider: openai

@@ -16,7 +16,7 @@
 namespace switchyard::resilience {
 
 struct RetryConfig {
-    int64_t max_attempts = 3;      // attempts in all, first one included, per request
+    int64_t max_attempts = 3;      // attempts per model, first one included
     int64_t base_delay_ms = 100;   // backoff before retry n: uniform in [0, min(cap, base*2^n))
     int64_t max_delay_ms = 5'000;  // cap of one backoff
     int64_t max_retry_after_ms = 30'000;  // a longer Retry-After means: fail over instead

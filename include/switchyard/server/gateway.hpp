@@ -46,6 +46,9 @@ struct Deployment {
     double weight = 1.0;
 };
 
+// pick_deployment() considers at most this many deployments per model (config refuses more).
+inline constexpr size_t kMaxDeployments = 64;
+
 class Gateway {
 public:
     using Clock = std::function<int64_t()>;  // unix milliseconds
@@ -103,8 +106,12 @@ public:
     };
     Pick pick_deployment(size_t model, uint64_t skip, double unit, int worker);
     // Outcome of a call on a picked deployment: breaker, live stats, incidents, metrics.
+    // `breaker_reported`: the breaker already had this call's verdict (report_first_byte).
     void report_success(Deployment& d, bool probe, double ttft_ms, double total_ms,
-                        int64_t output_tokens, int worker);
+                        int64_t output_tokens, int worker, bool breaker_reported = false);
+    // A stream's first event arrived: the breaker's verdict (a half-open probe slot is freed
+    // now, not when a long stream ends). Statistics follow with report_success/failure.
+    void report_first_byte(Deployment& d, bool probe, int worker);
     void report_failure(Deployment& d, bool probe, const Error& error, double elapsed_ms,
                         int worker);
     void report_abandoned(Deployment& d, bool probe);

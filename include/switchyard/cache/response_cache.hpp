@@ -1,0 +1,147 @@
+// ResponseCache: the exact response cache. Answers are stored under a 128-bit hash of the
+// canonical request (request_key()) inside a namespace (the tenant), with a TTL, a stale
+// grace period (expired entries are kept that long and served only as a last resort, when
+// every model failed), and a memory budget enforced by eviction by value: GDSF (an entry's
+// priority grows with the cost it saves per hit and its hit count, shrinks with its size,
+// and ages through the inflation value L) or plain LRU as the baseline.
+// Thread safety: all methods may be called from any thread. The table is split into shards,
+// each with its own mutex (no global lock); entries are immutable once stored and handed out
+// as shared_ptr, so a replay never holds a lock.
+// Failure: none on the request path; an entry over the per-entry cap is refused (counted).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <regex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "switchyard/core/chat.hpp"
+
+namespace switchyard::cache {
+
+struct CacheKey {
+    uint64_t lo = 0;
+    uint64_t hi = 0;
+    bool operator==(const CacheKey& o) const { return lo == o.lo && hi == o.hi; }
+    bool operator<(const CacheKey& o) const { return hi != o.hi ? hi < o.hi : lo < o.lo; }
+    std::string hex() const;
+};
+
+// The key of a chat request in namespace `ns`: a hash of the requested model (or route) and
+// every field that changes the answer — messages, tools, tool_choice, temperature, top_p,
+// max_tokens, stop and the passed-through fields (response_format, seed, ...) — but not the
+// fields that do not (user, stream, stream_options, metadata, store, the cache extension).
+// JSON values are canonicalised first: key order and whitespace do not change the key.
+CacheKey request_key(std::string_view ns, const ChatRequest& request);
+
+// `json` with object keys sorted and insignificant whitespace removed; nullopt when it is not
+// JSON.
+std::optional<std::string> canonical_json(std::string_view json);
+
+// A cached answer: everything needed to replay it as JSON or SSE.
+struct CachedAnswer {
+    std::string model;  // the model that answered
+    std::string system_fingerprint;
+    Message message;
+    FinishReason finish_reason = FinishReason::kStop;
+    Usage usage;
+};
+
+struct Entry {
+    CachedAnswer answer;
+    std::string ns;
+    std::string requested_model;  // model or route as requested (for invalidation)
+    std::string prompt_text;      // the messages' text, for invalidation by regex
+    int64_t created_ms = 0;
+    int64_t expires_ms = 0;      // fresh until
+    int64_t stale_until_ms = 0;  // kept (for stale-if-error) until
+    int64_t cost_nusd = 0;       // what the original call cost: saved by each hit
+    size_t bytes = 0;            // approximate memory held
+};
+
+enum class EvictionPolicy { kGdsf, kLru };
+
+struct CacheOptions {
+    size_t max_bytes = 256u << 20;
+    size_t max_entry_bytes = 1u << 20;
+    EvictionPolicy policy = EvictionPolicy::kGdsf;
+    size_t shards = 16;
+};
+
+struct CacheStats {
+    int64_t hits = 0;
+    int64_t stale_hits = 0;
+    int64_t misses = 0;
+    int64_t stores = 0;
+    int64_t evictions = 0;
+    int64_t expirations = 0;
+    int64_t too_large = 0;
+    int64_t invalidated = 0;
+    int64_t entries = 0;
+    int64_t bytes = 0;
+    int64_t saved_nusd = 0;  // cost of the upstream calls hits replaced
+};
+
+struct InvalidateFilter {
+    std::optional<std::string> ns;
+    std::optional<std::string> model;      // requested model/route or answering model
+    std::optional<int64_t> older_than_ms;  // created before now - this
+    std::optional<std::regex> prompt;      // searched in the prompt text
+};
+
+class ResponseCache {
+public:
+    explicit ResponseCache(CacheOptions options);
+    ResponseCache(const ResponseCache&) = delete;
+    ResponseCache& operator=(const ResponseCache&) = delete;
+
+    struct Hit {
+        std::shared_ptr<const Entry> entry;
+        bool stale = false;
+        int64_t age_ms = 0;
+    };
+    // A fresh entry (younger than `max_age_ms` when >= 0); with `allow_stale`, also an
+    // expired one still inside its grace period. Counts a hit or a miss.
+    std::optional<Hit> lookup(const CacheKey& key, int64_t now_ms, int64_t max_age_ms = -1,
+                              bool allow_stale = false);
+    // Stores (or replaces) an entry; false when it is over max_entry_bytes.
+    bool store(const CacheKey& key, Entry entry, int64_t now_ms);
+    // Removes matching entries; returns how many.
+    size_t invalidate(const InvalidateFilter& filter, int64_t now_ms);
+    CacheStats stats() const;
+    const CacheOptions& options() const { return options_; }
+
+private:
+    struct KeyHash {
+        size_t operator()(const CacheKey& k) const { return static_cast<size_t>(k.lo); }
+    };
+    struct Slot {
+        std::shared_ptr<const Entry> entry;
+        double priority = 0;
+        int64_t hits = 0;
+    };
+    struct Shard {
+        mutable std::mutex mu;
+        std::unordered_map<CacheKey, Slot, KeyHash> map;  // guarded by mu
+        std::set<std::pair<double, CacheKey>> order;      // guarded by mu; lowest first
+        size_t bytes = 0;                                 // guarded by mu
+        double inflation = 0;                             // GDSF's L; guarded by mu
+    };
+    Shard& shard_of(const CacheKey& key) { return *shards_[key.hi % shards_.size()]; }
+    double priority(const Shard& s, const Entry& e, int64_t hits, int64_t now_ms) const;
+    void erase(Shard& s, std::unordered_map<CacheKey, Slot, KeyHash>::iterator it);
+
+    const CacheOptions options_;
+    std::vector<std::unique_ptr<Shard>> shards_;
+    std::atomic<int64_t> hits_{0}, stale_hits_{0}, misses_{0}, stores_{0}, evictions_{0},
+        expirations_{0}, too_large_{0}, invalidated_{0}, saved_nusd_{0};
+};
+
+}  // namespace switchyard::cache

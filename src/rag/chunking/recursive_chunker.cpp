@@ -1,0 +1,146 @@
+#include "switchyard/rag/chunking/recursive_chunker.hpp"
+
+namespace switchyard::rag {
+
+std::vector<std::string> default_separators() { return {"\n\n", "\n", " ", ""}; }
+
+std::vector<std::string> separators_for_language(std::string_view language) {
+    if (language == "markdown") {
+        return {"\n## ", "\n### ", "\n#### ", "\n##### ", "\n###### ", "```\n\n", "\n\n***\n\n",
+                "\n\n---\n\n", "\n\n___\n\n", "\n\n", "\n", " ", ""};
+    }
+    if (language == "python") return {"\nclass ", "\ndef ", "\n\tdef ", "\n\n", "\n", " ", ""};
+    if (language == "cpp") {
+        return {"\nclass ", "\nvoid ", "\nint ", "\nfloat ", "\ndouble ", "\nif ", "\nfor ",
+                "\nwhile ", "\nswitch ", "\ncase ", "\n\n", "\n", " ", ""};
+    }
+    if (language == "go") {
+        return {"\nfunc ", "\nvar ", "\nconst ", "\ntype ", "\nif ", "\nfor ", "\nswitch ",
+                "\ncase ", "\n\n", "\n", " ", ""};
+    }
+    if (language == "js") {
+        return {"\nfunction ", "\nconst ", "\nlet ", "\nvar ", "\nclass ", "\nif ", "\nfor ",
+                "\nwhile ", "\nswitch ", "\ncase ", "\ndefault ", "\n\n", "\n", " ", ""};
+    }
+    if (language == "rust") {
+        return {"\nfn ", "\nconst ", "\nlet ", "\nif ", "\nwhile ", "\nfor ", "\nloop ",
+                "\nmatch ", "\nconst ", "\n\n", "\n", " ", ""};
+    }
+    if (language == "java") {
+        return {"\nclass ", "\npublic ", "\nprotected ", "\nprivate ", "\nstatic ", "\nif ",
+                "\nfor ", "\nwhile ", "\nswitch ", "\ncase ", "\n\n", "\n", " ", ""};
+    }
+    return {};
+}
+
+RecursiveChunker::RecursiveChunker(ChunkSize size, std::vector<std::string> separators)
+    : size_(size), sizer_(size), separators_(std::move(separators)) {}
+
+Result<std::vector<Chunk>> RecursiveChunker::split(const Document& document) const {
+    if (Status ok = check_utf8(document); !ok) return ok.error();
+    std::vector<TextSpan> spans;
+    split_span(document.text, {0, document.text.size()}, spans);
+    ChunkEmitter emitter(document, size_);
+    for (const TextSpan& span : spans) emitter.emit(span);
+    return emitter.take();
+}
+
+void RecursiveChunker::split_span(std::string_view text, TextSpan span,
+                                  std::vector<TextSpan>& out) const {
+    if (span.begin >= span.end) return;
+    split_recursive(text, span, 0, out);
+}
+
+void RecursiveChunker::split_recursive(std::string_view text, TextSpan span,
+                                       size_t first_separator, std::vector<TextSpan>& out) const {
+    const std::string_view piece_text = text.substr(span.begin, span.size());
+    // The separator: the first of the list present in the text; "" (or an exhausted list)
+    // means characters; none present means the last one (which then splits nothing).
+    std::string_view separator;
+    bool by_characters = first_separator >= separators_.size();
+    bool has_next = false;
+    size_t next_separator = 0;
+    if (!by_characters) separator = separators_.back();
+    for (size_t i = first_separator; i < separators_.size(); ++i) {
+        const std::string& s = separators_[i];
+        if (s.empty()) {
+            separator = {};
+            break;
+        }
+        if (piece_text.find(s) != std::string_view::npos) {
+            separator = s;
+            has_next = true;
+            next_separator = i + 1;
+            break;
+        }
+    }
+    if (separator.empty()) by_characters = true;
+
+    // Pieces: split before every occurrence of the separator (overlapping ones included, as
+    // a look-ahead regex split does), or into code points.
+    std::vector<Piece> pieces;
+    auto add_piece = [&](size_t b, size_t e) {
+        pieces.push_back({b, e, sizer_.measure(text.substr(b, e - b))});
+    };
+    if (by_characters) {
+        size_t pos = span.begin;
+        while (pos < span.end) {
+            size_t len = 1;
+            const auto c = static_cast<unsigned char>(text[pos]);
+            if (c >= 0x80) len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+            add_piece(pos, pos + len);
+            pos += len;
+        }
+    } else {
+        size_t start = 0;
+        size_t found = piece_text.find(separator, 1);
+        while (found != std::string_view::npos) {
+            add_piece(span.begin + start, span.begin + found);
+            start = found;
+            found = piece_text.find(separator, found + 1);
+        }
+        add_piece(span.begin + start, span.end);
+    }
+
+    std::vector<Piece> good;
+    for (const Piece& p : pieces) {
+        if (p.length < size_.size) {
+            good.push_back(p);
+            continue;
+        }
+        if (!good.empty()) {
+            merge(text, good, out);
+            good.clear();
+        }
+        if (!has_next) {
+            out.push_back({p.begin, p.end});
+        } else {
+            split_recursive(text, {p.begin, p.end}, next_separator, out);
+        }
+    }
+    if (!good.empty()) merge(text, good, out);
+}
+
+void RecursiveChunker::merge(std::string_view text, const std::vector<Piece>& pieces,
+                             std::vector<TextSpan>& out) const {
+    auto emit = [&](size_t lo, size_t hi) {
+        const TextSpan joined = trim(text, {pieces[lo].begin, pieces[hi - 1].end});
+        if (joined.begin < joined.end) out.push_back(joined);
+    };
+    size_t lo = 0;
+    size_t total = 0;
+    for (size_t hi = 0; hi < pieces.size(); ++hi) {
+        const size_t length = pieces[hi].length;
+        if (total + length > size_.size && hi > lo) {
+            emit(lo, hi);
+            while (total > size_.overlap || (total + length > size_.size && total > 0)) {
+                total -= pieces[lo].length;
+                ++lo;
+            }
+        }
+        total += length;
+    }
+    if (lo < pieces.size()) emit(lo, pieces.size());
+}
+
+}  // namespace switchyard::rag
