@@ -729,6 +729,34 @@ public:
         }
     }
 
+    void load_cache(const YAML::Node& n, CacheConfig& c) const {
+        check_keys(n, "cache",
+                   {"enabled", "max_mb", "max_entry_kb", "default_ttl_s", "stale_grace_s",
+                    "max_temperature", "policy", "shared_models"});
+        if (n["enabled"]) c.enabled = boolean(n["enabled"], "cache.enabled");
+        if (n["max_mb"]) c.max_mb = integer(n["max_mb"], "cache.max_mb", 1, 1 << 20);
+        if (n["max_entry_kb"]) {
+            c.max_entry_kb = integer(n["max_entry_kb"], "cache.max_entry_kb", 1, 1 << 20);
+        }
+        if (n["default_ttl_s"]) {
+            c.default_ttl_s = integer(n["default_ttl_s"], "cache.default_ttl_s", 1, 31'536'000);
+        }
+        if (n["stale_grace_s"]) {
+            c.stale_grace_s = integer(n["stale_grace_s"], "cache.stale_grace_s", 0, 31'536'000);
+        }
+        if (n["max_temperature"]) {
+            c.max_temperature = number(n["max_temperature"], "cache.max_temperature", 0);
+        }
+        if (n["policy"]) {
+            c.policy = str(n["policy"], "cache.policy");
+            if (c.policy != "gdsf" && c.policy != "lru") {
+                fail(n["policy"], "cache.policy", "must be gdsf or lru");
+            }
+        }
+        if (n["shared_models"])
+            c.shared_models = strings(n["shared_models"], "cache.shared_models");
+    }
+
     // Model names in routing rules, routes and fallbacks must exist.
     void check_references(const YAML::Node& root, const Config& c) const {
         auto need = [&](const YAML::Node& node, const std::string& key, const std::string& name) {
@@ -768,7 +796,7 @@ public:
         if (root.IsNull()) fail(root, "(root)", "config is empty");
         check_keys(root, "",
                    {"server", "upstream", "logging", "auth", "storage", "ledger", "budgets",
-                    "tokens", "routing", "resilience", "models"});
+                    "tokens", "routing", "resilience", "cache", "models"});
         if (root["server"]) load_server(root["server"], c.server);
         if (root["auth"]) load_auth(root["auth"], c.auth);
         if (root["storage"]) load_storage(root["storage"], c.storage);
@@ -789,6 +817,7 @@ public:
         if (root["logging"]) load_logging(root["logging"], c.logging);
         if (root["routing"]) load_routing(root["routing"], c.routing);
         if (root["resilience"]) load_resilience(root["resilience"], c.resilience);
+        if (root["cache"]) load_cache(root["cache"], c.cache);
         const auto models = root["models"];
         if (!models) fail(root, "models", "is required (a list of models to serve)");
         if (!models.IsSequence()) fail(models, "models", "must be a list");

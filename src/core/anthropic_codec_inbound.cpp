@@ -519,6 +519,11 @@ Result<ChatRequest> parse_anthropic_request(std::string_view body) {
             if (auto s = parse_stop_sequences(value, req); !s) return s.error();
         } else if (key == "metadata") {
             if (auto s = parse_metadata(value, req); !s) return s.error();
+        } else if (key == "cache") {  // the gateway's extension, never sent upstream
+            if (value.type() != dom::element_type::OBJECT) {
+                return invalid_field("cache", "Input should be a valid dictionary");
+            }
+            req.cache_json = simdjson::minify(value);
         } else {
             req.passthrough.push_back({std::string(key), simdjson::minify(value)});
         }

@@ -218,6 +218,7 @@ void RequestAccount::finish() {
     row.latency_ms = now - start_ms_;
     row.status = status;
     row.route_reason = route_;
+    row.cache_hit = cache_hit_;
     row.source = source;
     row.streamed = streamed_;
     row.partial = partial_;

@@ -43,6 +43,8 @@ public:
     // settlement uses the real cost on the model that answered.
     void retarget(const Gateway::Target& target);
     void set_route(std::string reason) { route_ = std::move(reason); }
+    // Answered from the response cache: the row is marked, no upstream usage.
+    void set_cache_hit() { cache_hit_ = true; }
 
     // Settles and records once; later calls do nothing.
     void finish();
@@ -68,8 +70,9 @@ private:
     std::optional<Usage> reported_;
     std::string output_text_;
     std::string route_ = "explicit";
-    const ChatRequest* request_ = nullptr;     // set by admit_chat; outlives the account
-    bool recount_prompt_ = false;              // the answering model counts in another vocabulary
+    const ChatRequest* request_ = nullptr;  // set by admit_chat; outlives the account
+    bool recount_prompt_ = false;           // the answering model counts in another vocabulary
+    bool cache_hit_ = false;
     routing::PromptTokens* counts_ = nullptr;  // the request memo, when admit_chat had one
 };
 

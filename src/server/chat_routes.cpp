@@ -12,10 +12,12 @@
 #include <random>
 
 #include "accounting.hpp"
+#include "cache_stage.hpp"
 #include "request_context.hpp"
 #include "routing_stage.hpp"
 #include "switchyard/core/anthropic_codec.hpp"
 #include "switchyard/core/openai_codec.hpp"
+#include "switchyard/tokens/chat_tokens.hpp"
 
 namespace switchyard {
 namespace {
@@ -103,6 +105,18 @@ struct StreamEnd {
     bool client_gone = false;
     Error error;  // when upstream_failed
     int64_t chunks = 0;
+    // The answer as it passed, for the cache (text answers only).
+    std::string text;
+    FinishReason finish_reason = FinishReason::kNone;
+    std::optional<Usage> usage;
+    bool tool_calls = false;
+
+    void take(const ChatChunk& c) {
+        text += c.content;
+        if (c.finish_reason != FinishReason::kNone) finish_reason = c.finish_reason;
+        if (!c.tool_calls.empty()) tool_calls = true;
+        if (c.usage) usage = c.usage;
+    }
 };
 
 // Streams an answer whose first event (`next`, a success) was already read.
@@ -155,6 +169,7 @@ awaitable<StreamEnd> stream_openai(RequestContext& ctx, const ChatRequest& req, 
         }
         ChatChunk& chunk = **next;
         note_output(acct, chunk);
+        end.take(chunk);
         if (meta.system_fingerprint.empty())
             meta.system_fingerprint = stream.meta().system_fingerprint;
         if (chunk.usage) {
@@ -225,6 +240,7 @@ awaitable<StreamEnd> stream_anthropic(RequestContext& ctx, ChatStream& stream, R
             break;
         }
         note_output(acct, **next);
+        end.take(**next);
         encoder.on_chunk(**next, buf);
         ++end.chunks;
         bool delivered = true;
@@ -239,6 +255,12 @@ awaitable<StreamEnd> stream_anthropic(RequestContext& ctx, ChatStream& stream, R
         next = co_await stream.next();
     }
     co_return end;
+}
+
+// What an answer cost upstream (saved by each cache hit).
+int64_t answer_cost(const ModelConfig& model, const Usage& usage) {
+    return tokens::cost_nusd(usage.prompt_tokens, usage.completion_tokens,
+                             model.price.input_per_1m_usd, model.price.output_per_1m_usd);
 }
 
 // What to do after a failed attempt.
@@ -355,6 +377,25 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
     }
     RoutePlan& plan = *planned;
     std::vector<size_t>& candidates = plan.candidates;
+
+    auto cache_planned = plan_cache(ctx, req);
+    if (!cache_planned) {
+        co_await send_error(ctx, cache_planned.error(), style);
+        co_return;
+    }
+    const CachePlan& cplan = *cache_planned;
+    if (cplan.active && cplan.lookup) {
+        auto hit = g.response_cache()->lookup(cplan.key, g.now_ms(), cplan.max_age_ms);
+        if (hit) {
+            auto t = Gateway::target_of(*g.deployments_of(candidates.front()).front());
+            RequestAccount cached_acct(ctx, t);
+            cached_acct.set_cache_hit();
+            cached_acct.set_route("cache hit");
+            co_await replay_cached(ctx, req, style, *hit, "hit");
+            co_return;
+        }
+    }
+    if (cplan.active) ctx.response.set_header("x-switchyard-cache", "miss");
 
     // Admission on the first candidate; a prompt too long for it moves on to a candidate
     // with a larger window (an explicit model's configured fallbacks included).
@@ -476,6 +517,12 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
                         g.incidents().resolve("route_outage", plan.subject,
                                               "a request succeeded on " + model.name, g.now_ms());
                     }
+                    if (cplan.active) {
+                        const cache::CachedAnswer answer{model.name, response->system_fingerprint,
+                                                         response->message, response->finish_reason,
+                                                         response->usage.value_or(Usage{})};
+                        store_answer(ctx, cplan, req, answer, answer_cost(model, answer.usage));
+                    }
                     set_route_headers(ctx, plan, attempts, failures);
                     ctx.response.set_header("x-switchyard-model", model.name);
                     ctx.response.set_header("x-switchyard-provider", model.provider_name);
@@ -513,6 +560,17 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
                             attempt->failed(end.error, total);
                         } else if (!end.client_gone) {
                             attempt->succeeded(ttft, total, end.chunks);
+                            if (cplan.active && !end.tool_calls) {
+                                cache::CachedAnswer answer;
+                                answer.model = model.name;
+                                answer.system_fingerprint = (*stream)->meta().system_fingerprint;
+                                answer.message.role = Role::kAssistant;
+                                answer.message.text = std::move(end.text);
+                                answer.finish_reason = end.finish_reason;
+                                answer.usage = end.usage.value_or(Usage{});
+                                store_answer(ctx, cplan, req, answer,
+                                             answer_cost(model, answer.usage));
+                            }
                         }  // a client that left: abandoned (the destructor)
                         co_return;
                     }
@@ -631,6 +689,17 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
     if (attempts > 0) {
         g.incidents().open("route_outage", plan.subject, "every candidate failed: " + tried,
                            g.now_ms());
+    }
+    // Stale-if-error: the last good answer for this request, past its TTL but inside its
+    // grace period, beats an error.
+    if (cplan.active) {
+        auto stale = g.response_cache()->lookup(cplan.key, g.now_ms(), -1, true);
+        if (stale) {
+            set_route_headers(ctx, plan, attempts, failures);
+            acct.set_cache_hit();
+            co_await replay_cached(ctx, req, style, *stale, stale->stale ? "stale" : "hit");
+            co_return;
+        }
     }
     Error answer = exhausted_error(failures, last, plan, models_tried);
     set_route_headers(ctx, plan, attempts, failures);

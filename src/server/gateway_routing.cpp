@@ -141,6 +141,14 @@ void Gateway::build_routing() {
         routes_.push_back(std::move(p));
     }
 
+    if (c.cache.enabled) {
+        cache::CacheOptions co;
+        co.max_bytes = static_cast<size_t>(c.cache.max_mb) << 20;
+        co.max_entry_bytes = static_cast<size_t>(c.cache.max_entry_kb) << 10;
+        co.policy =
+            c.cache.policy == "lru" ? cache::EvictionPolicy::kLru : cache::EvictionPolicy::kGdsf;
+        cache_ = std::make_unique<cache::ResponseCache>(co);
+    }
     incidents_ = std::make_unique<resilience::IncidentLog>(c.resilience.incidents_path);
     incidents_->set_executor(
         [this](std::function<void()> job) { net::post(blocking_pool_, std::move(job)); });
@@ -363,6 +371,29 @@ void Gateway::render_routing_gauges(std::string& out) {
         "# TYPE switchyard_incidents_mttr_seconds gauge\n"
         "switchyard_incidents_mttr_seconds {:.3f}\n",
         st.open_now, st.opened, st.mttr_ms / 1000.0);
+    if (cache_) {
+        const auto cs = cache_->stats();
+        out += fmt::format(
+            "# HELP switchyard_cache_lookups_total Response cache lookups by result.\n"
+            "# TYPE switchyard_cache_lookups_total counter\n"
+            "switchyard_cache_lookups_total{{result=\"hit\"}} {}\n"
+            "switchyard_cache_lookups_total{{result=\"stale\"}} {}\n"
+            "switchyard_cache_lookups_total{{result=\"miss\"}} {}\n"
+            "# HELP switchyard_cache_entries Entries in the response cache.\n"
+            "# TYPE switchyard_cache_entries gauge\n"
+            "switchyard_cache_entries {}\n"
+            "# HELP switchyard_cache_bytes Memory held by the response cache.\n"
+            "# TYPE switchyard_cache_bytes gauge\n"
+            "switchyard_cache_bytes {}\n"
+            "# HELP switchyard_cache_evictions_total Entries evicted for the memory budget.\n"
+            "# TYPE switchyard_cache_evictions_total counter\n"
+            "switchyard_cache_evictions_total {}\n"
+            "# HELP switchyard_cache_saved_usd_total Upstream cost that cache hits replaced.\n"
+            "# TYPE switchyard_cache_saved_usd_total counter\n"
+            "switchyard_cache_saved_usd_total {:.9f}\n",
+            cs.hits, cs.stale_hits, cs.misses, cs.entries, cs.bytes, cs.evictions,
+            static_cast<double>(cs.saved_nusd) / 1e9);
+    }
     const auto rb = retry_budget_.snapshot(now);
     out += fmt::format(
         "# HELP switchyard_retry_budget_refused_total Retries the retry budget refused.\n"

@@ -118,6 +118,9 @@ awaitable<void> handle_admin(RequestContext& ctx, std::string_view path);
 // /v1/router/{models,explain,circuits} and /v1/incidents; `target` keeps the query.
 awaitable<void> handle_router(RequestContext& ctx, std::string_view path, std::string_view target);
 
+// GET /v1/cache/stats, POST /v1/cache/invalidate.
+awaitable<void> handle_cache_admin(RequestContext& ctx, std::string_view path);
+
 // Route handlers.
 awaitable<void> dispatch(RequestContext& ctx);
 awaitable<void> handle_chat_completions(RequestContext& ctx);

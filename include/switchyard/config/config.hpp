@@ -187,6 +187,20 @@ struct ResilienceConfig {
     std::string incidents_path = "switchyard-incidents.jsonl";  // empty = memory only
 };
 
+// The response cache (docs/cache.md).
+struct CacheConfig {
+    bool enabled = true;
+    int64_t max_mb = 256;
+    int64_t max_entry_kb = 1024;  // larger answers are not cached (counted)
+    int64_t default_ttl_s = 3600;
+    int64_t stale_grace_s = 86'400;  // expired entries kept this long for stale-if-error
+    // Requests are cached by default only at or below this temperature (absent = 1.0, the
+    // providers' default); above it only with Cache-Control: max-age or the `cache` field.
+    double max_temperature = 0.0;
+    std::string policy = "gdsf";             // gdsf | lru
+    std::vector<std::string> shared_models;  // cached across tenants (one namespace)
+};
+
 struct Config {
     std::string source;  // file path, or "<embedded>"
     ServerConfig server;
@@ -199,6 +213,7 @@ struct Config {
     TokensConfig tokens;
     RoutingConfig routing;
     ResilienceConfig resilience;
+    CacheConfig cache;
     std::vector<ModelConfig> models;
 
     const ModelConfig* find_model(std::string_view name) const;

@@ -85,6 +85,9 @@ struct ChatRequest {
     std::string user;
     WireFormat format = WireFormat::kOpenAI;
     std::vector<PassthroughField> passthrough;
+    // The gateway's `cache` extension object ({"no_store":true,"ttl_s":600,"namespace":".."}),
+    // minified; empty when absent. Never sent upstream.
+    std::string cache_json;
 };
 
 enum class FinishReason { kNone, kStop, kLength, kToolCalls, kContentFilter };

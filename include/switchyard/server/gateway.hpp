@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "switchyard/cache/response_cache.hpp"
 #include "switchyard/config/config.hpp"
 #include "switchyard/providers/provider.hpp"
 #include "switchyard/resilience/circuit_breaker.hpp"
@@ -121,6 +122,9 @@ public:
     resilience::IncidentLog& incidents() { return *incidents_; }
     int64_t steady_ms() const;  // monotonic milliseconds, for breakers and deadlines
 
+    // The exact response cache; null when cache.enabled is false.
+    cache::ResponseCache* response_cache() const { return cache_.get(); }
+
     // How the catalog's model at `index` counts tokens.
     struct ModelTokens {
         std::string_view vocabulary;
@@ -161,6 +165,7 @@ private:
     resilience::RetryPolicy retry_policy_;
     resilience::RetryBudget retry_budget_;
     std::unique_ptr<resilience::IncidentLog> incidents_;
+    std::unique_ptr<cache::ResponseCache> cache_;
     UpstreamTimeouts timeouts_;
     int64_t started_unix_ = 0;
 };
