@@ -31,6 +31,20 @@ uint64_t splitmix64(uint64_t& state) {
     return z ^ (z >> 31);
 }
 
+// Byte value -> the signs (+1 for a set bit, -1 for a clear one) of its 8 bits, low first.
+struct SignTable {
+    alignas(32) float rows[256][8];
+};
+constexpr SignTable make_sign_table() {
+    SignTable t{};
+    for (int b = 0; b < 256; ++b) {
+        for (int j = 0; j < 8; ++j)
+            t.rows[b][j] = ((b >> j) & 1) != 0 ? 1.0f : -1.0f;
+    }
+    return t;
+}
+constexpr SignTable kSigns = make_sign_table();
+
 // A word GloVe saw as a token of text (not pure punctuation such as "," or "--").
 bool has_word_byte(std::string_view w) {
     for (unsigned char c : w) {
@@ -191,7 +205,8 @@ void GloveEmbedder::add_hashed(std::string_view word, float weight, std::span<fl
     starts[n_cp] = static_cast<uint16_t>(bytes);
 
     const size_t dims = words_.dims();
-    std::array<float, kMaxDims> sum{};
+    std::array<float, kMaxDims + 8> sum;  // only the first dims (+ pad) are used
+    std::fill_n(sum.begin(), dims + 8, 0.0f);
     size_t n_grams = 0;
     for (size_t len = kMinNgram; len <= kMaxNgram; ++len) {
         for (size_t first = 0; first + len <= n_cp; ++first) {
@@ -199,12 +214,17 @@ void GloveEmbedder::add_hashed(std::string_view word, float weight, std::span<fl
             const size_t to = starts[first + len];
             const uint64_t bucket =
                 XXH3_64bits_withSeed(buf.data() + from, to - from, kNgramSeed) & kBankMask;
+            // Bit k of the bucket's SplitMix64 stream is the sign of dimension k; a byte of
+            // it at a time through the table (dims rounded up to 8; the pad is ignored).
             uint64_t state = bucket ^ kBankSeed;
             for (size_t d = 0; d < dims; d += 64) {
-                const uint64_t bits = splitmix64(state);
+                uint64_t bits = splitmix64(state);
                 const size_t end = std::min(dims, d + 64);
-                for (size_t k = d; k < end; ++k)
-                    sum[k] += ((bits >> (k - d)) & 1) != 0 ? 1.0f : -1.0f;
+                for (size_t k = d; k < end; k += 8, bits >>= 8) {
+                    const float* signs = kSigns.rows[bits & 0xFF];
+                    for (size_t j = 0; j < 8; ++j)
+                        sum[k + j] += signs[j];
+                }
             }
             ++n_grams;
         }

@@ -3,8 +3,11 @@
 // data/rag/glove-6b-100d.syemb is missing (scripts/bootstrap.sh installs it).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -242,7 +245,7 @@ protected:
     }
     void SetUp() override {
         if (embedder_ == nullptr) {
-            GTEST_SKIP() << "GloVe data missing (" << *open_error_ << "); run scripts/bootstrap.sh";
+            GTEST_SKIP() << "GloVe data missing: " << *open_error_;
         }
     }
     const GloveEmbedder& glove() const { return *embedder_; }
@@ -318,6 +321,31 @@ TEST_F(GloveEmbedderTest, ParaphrasesBeatUnrelatedSentences) {
     EXPECT_GT(related, unrelated + 0.2f);
 }
 
+TEST_F(GloveEmbedderTest, ConcurrentCallsGiveTheSameVectors) {
+    // The contract: embed() on one instance from any number of threads at once.
+    std::vector<std::string_view> texts;
+    for (const Triple& t : kTriples) {
+        texts.push_back(t.anchor);
+        texts.push_back(t.paraphrase);
+        texts.push_back(t.unrelated);
+    }
+    EmbeddingBatch expected;
+    ASSERT_EQ(glove().embed(texts, expected), "");
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&] {
+            for (int round = 0; round < 50; ++round) {
+                EmbeddingBatch got;
+                if (!glove().embed(texts, got).empty() || got.data() != expected.data()) ++wrong;
+            }
+        });
+    }
+    for (auto& th : threads)
+        th.join();
+    EXPECT_EQ(wrong.load(), 0);
+}
+
 TEST_F(GloveEmbedderTest, AblationReported) {
     // The same set without principal-component removal, and with plain averaging (every
     // weight 1 is what sif_a -> infinity gives), for docs/rag.md.
@@ -385,12 +413,32 @@ TEST_F(GloveEmbedderTest, OutOfVocabularyWordsAreSpellingNeighbours) {
               similarity(glove(), "install flurbinator on linux", "qwzpoxvek setup guide"));
 }
 
-TEST_F(GloveEmbedderTest, MissingFileNamesTheFix) {
+TEST(GloveEmbedder, MissingFileNamesTheFix) {
     auto opened = GloveEmbedder::open("/nonexistent/glove-6b-100d.syemb");
     ASSERT_TRUE(std::holds_alternative<std::string>(opened));
     const auto& error = std::get<std::string>(opened);
     EXPECT_NE(error.find("/nonexistent/glove-6b-100d.syemb"), std::string::npos) << error;
     EXPECT_NE(error.find("scripts/bootstrap.sh"), std::string::npos) << error;
+}
+
+TEST_F(GloveEmbedderTest, CorruptOrTruncatedFileIsRefused) {
+    namespace fs = std::filesystem;
+    const fs::path copy = fs::path(::testing::TempDir()) / "corrupt.syemb";
+    fs::copy_file(default_glove_path(), copy, fs::copy_options::overwrite_existing);
+    {
+        std::fstream f(copy, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(1 << 20);
+        f.put('\x7f');
+    }
+    auto opened = WordVectors::open(copy.string());
+    ASSERT_TRUE(std::holds_alternative<std::string>(opened));
+    EXPECT_NE(std::get<std::string>(opened).find("checksum mismatch"), std::string::npos);
+    fs::resize_file(copy, fs::file_size(copy) / 2);
+    opened = WordVectors::open(copy.string());
+    ASSERT_TRUE(std::holds_alternative<std::string>(opened));
+    EXPECT_NE(std::get<std::string>(opened).find("payload is"), std::string::npos)
+        << std::get<std::string>(opened);
+    fs::remove(copy);
 }
 
 TEST(WordVectors, RejectsAFileThatIsNotOne) {

@@ -45,6 +45,9 @@
 
 namespace switchyard::rag {
 
+// <default_rag_data_dir()>/glove-6b-100d.syemb
+std::string default_glove_path();
+
 // Non-default options change the vectors, hence name(): "glove-6b-100d-sif-a0.01-pc4000x16".
 struct GloveEmbedderOptions {
     float sif_a = 1e-3f;                // SIF smoothing: weight = a / (a + p(w))
@@ -55,9 +58,9 @@ struct GloveEmbedderOptions {
 
 class GloveEmbedder final : public Embedder {
 public:
-    // Opens the word-vector file (default: default_glove_path()).
+    // Opens the word-vector file and computes the principal component (about 60 ms).
     static std::variant<std::unique_ptr<GloveEmbedder>, std::string> open(
-        const std::string& path, GloveEmbedderOptions options = {});
+        const std::string& path = default_glove_path(), GloveEmbedderOptions options = {});
 
     std::string_view name() const override { return name_; }
     size_t dimension() const override { return words_.dims(); }
@@ -92,8 +95,5 @@ private:
     std::vector<float> pc_;    // unit first principal component (all zero if disabled)
     std::vector<float> empty_vector_;
 };
-
-// <default_rag_data_dir()>/glove-6b-100d.syemb
-std::string default_glove_path();
 
 }  // namespace switchyard::rag
