@@ -61,6 +61,8 @@ npm_install() {
 }
 npm_install "$ROOT/tests/e2e"
 npm_install "$ROOT/tools/vocab"
+# LangChain's text splitter: the reference of the chunking parity test and benchmark.
+npm_install "$ROOT/tests/rag/langchain"
 
 # Tokenizer vocabularies: converted once from the npm packages into data/vocab/*.syvocab
 # (memory-mapped by the library). Redone only when the packages or the converters change.

@@ -1,7 +1,7 @@
 #include "switchyard/rag/chunking/chunker_factory.hpp"
 
-#include <array>
 #include <fmt/format.h>
+#include <array>
 #include <memory>
 #include <utility>
 
@@ -56,7 +56,8 @@ Result<std::unique_ptr<Chunker>> make_chunker(const ChunkerConfig& config) {
             return Error::invalid_request("breakpoint percentile must be at most 100",
                                           "breakpoint_amount");
         }
-        return std::unique_ptr<Chunker>(std::make_unique<SemanticChunker>(*config.embedder, options));
+        return std::unique_ptr<Chunker>(
+            std::make_unique<SemanticChunker>(*config.embedder, options));
     }
     if (Status ok = validate(config.size); !ok) return ok.error();
     switch (config.strategy) {
@@ -68,10 +69,10 @@ Result<std::unique_ptr<Chunker>> make_chunker(const ChunkerConfig& config) {
             return std::unique_ptr<Chunker>(std::make_unique<ParagraphChunker>(config.size));
         case ChunkStrategy::kRecursive:
             return std::unique_ptr<Chunker>(std::make_unique<RecursiveChunker>(
-                config.size,
-                config.separators.empty() ? default_separators() : config.separators));
+                config.size, config.separators.empty() ? default_separators() : config.separators));
         case ChunkStrategy::kStructural:
-            return std::unique_ptr<Chunker>(std::make_unique<StructuralChunker>(config.size, config.format));
+            return std::unique_ptr<Chunker>(
+                std::make_unique<StructuralChunker>(config.size, config.format));
         case ChunkStrategy::kSlidingWindow:
             return std::unique_ptr<Chunker>(std::make_unique<SlidingWindowChunker>(config.size));
         case ChunkStrategy::kSemantic:

@@ -46,10 +46,12 @@ Result<std::vector<Chunk>> ParagraphChunker::split(const Document& document) con
             units.push_back(paragraph);
             continue;
         }
-        for (const TextSpan& sentence : split_sentences(text, paragraph)) units.push_back(sentence);
+        for (const TextSpan& sentence : split_sentences(text, paragraph))
+            units.push_back(sentence);
     }
     ChunkEmitter emitter(document, size_);
-    for (const TextSpan& span : pack_units(text, units, sizer_)) emitter.emit(span);
+    for (const TextSpan& span : pack_units(text, units, sizer_))
+        emitter.emit(span);
     return emitter.take();
 }
 

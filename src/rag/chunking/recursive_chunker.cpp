@@ -1,47 +1,102 @@
 #include "switchyard/rag/chunking/recursive_chunker.hpp"
 
+#include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace switchyard::rag {
 
-std::vector<std::string> default_separators() { return {"\n\n", "\n", " ", ""}; }
+namespace {
+
+// Position of `needle` in `haystack` at or after `from`, or npos. With SSE2, sixteen
+// candidate positions at a time: the first and the last byte of the needle must both match
+// (Muła's "SIMD-friendly" search), which skips the frequent first byte ('\n' of "\n\n") that
+// makes memchr-based searches stop at every line.
+size_t find_from(std::string_view haystack, std::string_view needle, size_t from) {
+    const size_t n = needle.size();
+#if defined(__SSE2__)
+    if (n >= 2) {
+        const char* h = haystack.data();
+        const __m128i first = _mm_set1_epi8(needle[0]);
+        const __m128i last = _mm_set1_epi8(needle[n - 1]);
+        size_t i = from;
+        for (; i + n - 1 + 16 <= haystack.size(); i += 16) {
+            const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i));
+            const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i + n - 1));
+            auto mask = static_cast<unsigned>(_mm_movemask_epi8(
+                _mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, last))));
+            while (mask != 0) {
+                const size_t at = i + static_cast<size_t>(__builtin_ctz(mask));
+                if (n == 2 || std::memcmp(h + at + 1, needle.data() + 1, n - 2) == 0) return at;
+                mask &= mask - 1;
+            }
+        }
+        return haystack.find(needle, i);
+    }
+#endif
+    return haystack.find(needle, from);
+}
+
+}  // namespace
+
+std::vector<std::string> default_separators() {
+    return {"\n\n", "\n", " ", ""};
+}
 
 std::vector<std::string> separators_for_language(std::string_view language) {
     if (language == "markdown") {
-        return {"\n## ", "\n### ", "\n#### ", "\n##### ", "\n###### ", "```\n\n", "\n\n***\n\n",
-                "\n\n---\n\n", "\n\n___\n\n", "\n\n", "\n", " ", ""};
+        return {"\n## ",
+                "\n### ",
+                "\n#### ",
+                "\n##### ",
+                "\n###### ",
+                "```\n\n",
+                "\n\n***\n\n",
+                "\n\n---\n\n",
+                "\n\n___\n\n",
+                "\n\n",
+                "\n",
+                " ",
+                ""};
     }
     if (language == "python") return {"\nclass ", "\ndef ", "\n\tdef ", "\n\n", "\n", " ", ""};
     if (language == "cpp") {
-        return {"\nclass ", "\nvoid ", "\nint ", "\nfloat ", "\ndouble ", "\nif ", "\nfor ",
-                "\nwhile ", "\nswitch ", "\ncase ", "\n\n", "\n", " ", ""};
+        return {"\nclass ", "\nvoid ",   "\nint ",  "\nfloat ", "\ndouble ", "\nif ", "\nfor ",
+                "\nwhile ", "\nswitch ", "\ncase ", "\n\n",     "\n",        " ",     ""};
     }
     if (language == "go") {
-        return {"\nfunc ", "\nvar ", "\nconst ", "\ntype ", "\nif ", "\nfor ", "\nswitch ",
-                "\ncase ", "\n\n", "\n", " ", ""};
+        return {"\nfunc ",   "\nvar ",  "\nconst ", "\ntype ", "\nif ", "\nfor ",
+                "\nswitch ", "\ncase ", "\n\n",     "\n",      " ",     ""};
     }
     if (language == "js") {
-        return {"\nfunction ", "\nconst ", "\nlet ", "\nvar ", "\nclass ", "\nif ", "\nfor ",
-                "\nwhile ", "\nswitch ", "\ncase ", "\ndefault ", "\n\n", "\n", " ", ""};
+        return {"\nfunction ", "\nconst ", "\nlet ",   "\nvar ",    "\nclass ",
+                "\nif ",       "\nfor ",   "\nwhile ", "\nswitch ", "\ncase ",
+                "\ndefault ",  "\n\n",     "\n",       " ",         ""};
     }
     if (language == "rust") {
-        return {"\nfn ", "\nconst ", "\nlet ", "\nif ", "\nwhile ", "\nfor ", "\nloop ",
-                "\nmatch ", "\nconst ", "\n\n", "\n", " ", ""};
+        return {"\nfn ",    "\nconst ", "\nlet ", "\nif ", "\nwhile ", "\nfor ", "\nloop ",
+                "\nmatch ", "\nconst ", "\n\n",   "\n",    " ",        ""};
     }
     if (language == "java") {
         return {"\nclass ", "\npublic ", "\nprotected ", "\nprivate ", "\nstatic ", "\nif ",
-                "\nfor ", "\nwhile ", "\nswitch ", "\ncase ", "\n\n", "\n", " ", ""};
+                "\nfor ",   "\nwhile ",  "\nswitch ",    "\ncase ",    "\n\n",      "\n",
+                " ",        ""};
     }
     return {};
 }
 
-RecursiveChunker::RecursiveChunker(ChunkSize size, std::vector<std::string> separators)
-    : size_(size), sizer_(size), separators_(std::move(separators)) {}
+RecursiveChunker::RecursiveChunker(ChunkSize size, std::vector<std::string> separators,
+                                   bool graphemes)
+    : size_(size), sizer_(size), separators_(std::move(separators)), graphemes_(graphemes) {}
 
 Result<std::vector<Chunk>> RecursiveChunker::split(const Document& document) const {
     if (Status ok = check_utf8(document); !ok) return ok.error();
     std::vector<TextSpan> spans;
     split_span(document.text, {0, document.text.size()}, spans);
     ChunkEmitter emitter(document, size_);
-    for (const TextSpan& span : spans) emitter.emit(span);
+    for (const TextSpan& span : spans)
+        emitter.emit(span);
     return emitter.take();
 }
 
@@ -51,8 +106,8 @@ void RecursiveChunker::split_span(std::string_view text, TextSpan span,
     split_recursive(text, span, 0, out);
 }
 
-void RecursiveChunker::split_recursive(std::string_view text, TextSpan span,
-                                       size_t first_separator, std::vector<TextSpan>& out) const {
+void RecursiveChunker::split_recursive(std::string_view text, TextSpan span, size_t first_separator,
+                                       std::vector<TextSpan>& out) const {
     const std::string_view piece_text = text.substr(span.begin, span.size());
     // The separator: the first of the list present in the text; "" (or an exhausted list)
     // means characters; none present means the last one (which then splits nothing).
@@ -67,7 +122,7 @@ void RecursiveChunker::split_recursive(std::string_view text, TextSpan span,
             separator = {};
             break;
         }
-        if (piece_text.find(s) != std::string_view::npos) {
+        if (find_from(piece_text, s, 0) != std::string_view::npos) {
             separator = s;
             has_next = true;
             next_separator = i + 1;
@@ -88,16 +143,23 @@ void RecursiveChunker::split_recursive(std::string_view text, TextSpan span,
             size_t len = 1;
             const auto c = static_cast<unsigned char>(text[pos]);
             if (c >= 0x80) len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-            add_piece(pos, pos + len);
-            pos += len;
+            size_t end = pos + len;
+            if (graphemes_) {
+                while (end < span.end && !is_grapheme_boundary(text, end)) {
+                    const auto d = static_cast<unsigned char>(text[end]);
+                    end += d < 0x80 ? 1 : d >= 0xF0 ? 4 : d >= 0xE0 ? 3 : 2;
+                }
+            }
+            add_piece(pos, end);
+            pos = end;
         }
     } else {
         size_t start = 0;
-        size_t found = piece_text.find(separator, 1);
+        size_t found = find_from(piece_text, separator, 1);
         while (found != std::string_view::npos) {
             add_piece(span.begin + start, span.begin + found);
             start = found;
-            found = piece_text.find(separator, found + 1);
+            found = find_from(piece_text, separator, found + 1);
         }
         add_piece(span.begin + start, span.end);
     }

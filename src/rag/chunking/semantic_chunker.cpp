@@ -1,8 +1,8 @@
 #include "switchyard/rag/chunking/semantic_chunker.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 #include <stdexcept>
 
 #include "switchyard/rag/chunking/sentence_chunker.hpp"
@@ -57,13 +57,14 @@ Result<std::vector<double>> SemanticChunker::distances(
         if (!error.empty()) {
             Error e;
             e.kind = ErrorKind::kUpstream;
-            e.message = fmt::format("semantic chunker: embedder {} failed: {}", embedder_.name(),
-                                    error);
+            e.message =
+                fmt::format("semantic chunker: embedder {} failed: {}", embedder_.name(), error);
             return e;
         }
         if (batch.rows() != count) {
-            return Error::internal(fmt::format("semantic chunker: embedder {} returned {} of {} vectors",
-                                               embedder_.name(), batch.rows(), count));
+            return Error::internal(
+                fmt::format("semantic chunker: embedder {} returned {} of {} vectors",
+                            embedder_.name(), batch.rows(), count));
         }
         dim = batch.dim();
         vectors.insert(vectors.end(), batch.data().begin(), batch.data().end());
@@ -86,14 +87,16 @@ double SemanticChunker::threshold(std::vector<double> d) const {
         case Breakpoint::kStandardDeviation:
         case Breakpoint::kInterquartile: {
             double mean = 0;
-            for (double x : d) mean += x;
+            for (double x : d)
+                mean += x;
             mean /= static_cast<double>(d.size());
             if (options_.breakpoint == Breakpoint::kInterquartile) {
                 const double iqr = percentile(d, 75) - percentile(d, 25);
                 return mean + options_.amount * iqr;
             }
             double var = 0;
-            for (double x : d) var += (x - mean) * (x - mean);
+            for (double x : d)
+                var += (x - mean) * (x - mean);
             return mean + options_.amount * std::sqrt(var / static_cast<double>(d.size()));
         }
     }
@@ -130,7 +133,8 @@ Result<std::vector<Chunk>> SemanticChunker::split(const Document& document) cons
     }
     ChunkEmitter emitter(document, options_.max_size);
     for (const TextSpan& group : groups) {
-        if (sizer_ && sizer_->measure(text.substr(group.begin, group.size())) > options_.max_size.size) {
+        if (sizer_ &&
+            sizer_->measure(text.substr(group.begin, group.size())) > options_.max_size.size) {
             for (const TextSpan& span : pack_units(text, split_sentences(text, group), *sizer_)) {
                 emitter.emit(span);
             }

@@ -13,12 +13,12 @@ namespace {
 
 // Lowercase, without the final '.': never end a sentence (a name or a number follows).
 constexpr std::array<std::string_view, 36> kTitles = {
-    "mr",   "mrs",  "ms",   "dr",   "prof", "sr",   "jr",   "st",  "rev",  "gen",  "capt", "col",
-    "lt",   "sgt",  "gov",  "sen",  "rep",  "hon",  "pres", "mt",  "ft",   "no",   "nos",  "vol",
-    "fig",  "figs", "p",    "pp",   "ch",   "sec",  "art",  "approx", "ca", "cf",  "vs",   "eq"};
+    "mr",  "mrs",  "ms",  "dr",  "prof", "sr",  "jr",   "st",     "rev", "gen", "capt", "col",
+    "lt",  "sgt",  "gov", "sen", "rep",  "hon", "pres", "mt",     "ft",  "no",  "nos",  "vol",
+    "fig", "figs", "p",   "pp",  "ch",   "sec", "art",  "approx", "ca",  "cf",  "vs",   "eq"};
 // Abbreviations that end a sentence only when an uppercase word follows them... unless they
 // are these, which are almost always mid-sentence.
-constexpr std::array<std::string_view, 8> kMidSentence = {"e.g", "i.e", "etc", "viz",
+constexpr std::array<std::string_view, 8> kMidSentence = {"e.g", "i.e",   "etc",  "viz",
                                                           "al",  "et al", "incl", "resp"};
 
 bool is_terminator(char32_t c) {
@@ -106,7 +106,8 @@ std::string word_before(std::string_view text, size_t begin, size_t dot) {
         start -= len;
     }
     std::string word(text.substr(start, dot - start));
-    for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : word)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return word;
 }
 
@@ -201,8 +202,7 @@ std::vector<TextSpan> split_sentences(std::string_view text, TextSpan span) {
         bool ends = true;
         if (c == '.' && !cjk) {
             ends = period_ends_sentence(text, start, terminator, next, at_end);
-        } else if (!cjk && !at_end && is_lower(next) &&
-                   (c == '!' || c == '?' || c == 0x2026)) {
+        } else if (!cjk && !at_end && is_lower(next) && (c == '!' || c == '?' || c == 0x2026)) {
             ends = false;  // "Really?" she asked.
         }
         if (!ends) {

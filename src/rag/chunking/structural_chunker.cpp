@@ -8,7 +8,7 @@ namespace {
 
 struct Line {
     size_t begin;
-    size_t end;  // after the '\n' (or the end of the text)
+    size_t end;             // after the '\n' (or the end of the text)
     std::string_view body;  // without the '\n' and leading spaces (up to 3)
     size_t indent;
     bool blank;
@@ -24,7 +24,8 @@ std::vector<Line> lines_of(std::string_view text) {
         std::string_view line = text.substr(pos, eol - pos);
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         size_t indent = 0;
-        while (indent < line.size() && (line[indent] == ' ' || line[indent] == '\t')) ++indent;
+        while (indent < line.size() && (line[indent] == ' ' || line[indent] == '\t'))
+            ++indent;
         lines.push_back({pos, end, line.substr(indent), indent, indent == line.size()});
         pos = end;
     }
@@ -38,7 +39,8 @@ bool is_fence(const Line& l) {
 bool is_heading(const Line& l) {
     if (l.indent >= 4 || !l.body.starts_with('#')) return false;
     size_t level = 0;
-    while (level < l.body.size() && l.body[level] == '#') ++level;
+    while (level < l.body.size() && l.body[level] == '#')
+        ++level;
     return level <= 6 && (level == l.body.size() || l.body[level] == ' ' || l.body[level] == '\t');
 }
 
@@ -46,16 +48,20 @@ bool is_list_item(const Line& l) {
     const std::string_view b = l.body;
     if (b.size() >= 2 && (b[0] == '-' || b[0] == '*' || b[0] == '+') && b[1] == ' ') return true;
     size_t digits = 0;
-    while (digits < b.size() && digits < 9 && b[digits] >= '0' && b[digits] <= '9') ++digits;
+    while (digits < b.size() && digits < 9 && b[digits] >= '0' && b[digits] <= '9')
+        ++digits;
     return digits > 0 && digits + 1 < b.size() && (b[digits] == '.' || b[digits] == ')') &&
            b[digits + 1] == ' ';
 }
 
-bool is_table_row(const Line& l) { return l.indent < 4 && l.body.starts_with('|'); }
+bool is_table_row(const Line& l) {
+    return l.indent < 4 && l.body.starts_with('|');
+}
 
 // Advances `i` past blank lines, extending the block to cover them.
 void absorb_blank(const std::vector<Line>& lines, size_t& i) {
-    while (i < lines.size() && lines[i].blank) ++i;
+    while (i < lines.size() && lines[i].blank)
+        ++i;
 }
 
 }  // namespace
@@ -83,7 +89,8 @@ std::vector<Block> markdown_blocks(std::string_view text) {
             ++i;
         } else if (is_table_row(first)) {
             kind = BlockKind::kTable;
-            while (i < lines.size() && is_table_row(lines[i])) ++i;
+            while (i < lines.size() && is_table_row(lines[i]))
+                ++i;
         } else if (is_list_item(first)) {
             kind = BlockKind::kList;
             ++i;
@@ -92,7 +99,8 @@ std::vector<Block> markdown_blocks(std::string_view text) {
                 if (l.blank) {
                     // A list goes on past blank lines when an item or an indented line follows.
                     size_t j = i;
-                    while (j < lines.size() && lines[j].blank) ++j;
+                    while (j < lines.size() && lines[j].blank)
+                        ++j;
                     if (j < lines.size() && (is_list_item(lines[j]) || lines[j].indent >= 2)) {
                         i = j;
                         continue;
@@ -115,7 +123,8 @@ std::vector<Block> markdown_blocks(std::string_view text) {
         blocks.push_back({kind, {block_begin, block_end}});
         block_begin = block_end;
     }
-    if (blocks.empty() && !text.empty()) blocks.push_back({BlockKind::kParagraph, {0, text.size()}});
+    if (blocks.empty() && !text.empty())
+        blocks.push_back({BlockKind::kParagraph, {0, text.size()}});
     return blocks;
 }
 
@@ -152,7 +161,8 @@ std::string_view language_of(std::string_view source) {
     if (ext == "go") return "go";
     if (ext == "rs") return "rust";
     if (ext == "java") return "java";
-    if (ext == "js" || ext == "mjs" || ext == "cjs" || ext == "ts" || ext == "tsx" || ext == "jsx") {
+    if (ext == "js" || ext == "mjs" || ext == "cjs" || ext == "ts" || ext == "tsx" ||
+        ext == "jsx") {
         return "js";
     }
     if (ext == "c" || ext == "h" || ext == "cc" || ext == "cpp" || ext == "cxx" || ext == "hpp" ||
@@ -169,7 +179,10 @@ bool is_markdown_source(std::string_view source) {
 }  // namespace
 
 StructuralChunker::StructuralChunker(ChunkSize size, TextFormat format)
-    : size_(size), sizer_(size), format_(format), prose_splitter_(size) {}
+    : size_(size),
+      sizer_(size),
+      format_(format),
+      prose_splitter_(size, default_separators(), true) {}
 
 void StructuralChunker::pack_section(std::string_view text, const std::vector<TextSpan>& blocks,
                                      const RecursiveChunker& splitter,
@@ -178,7 +191,8 @@ void StructuralChunker::pack_section(std::string_view text, const std::vector<Te
     // recursive splitter and its pieces stand alone (they are already packed to the size).
     std::vector<TextSpan> run;
     auto flush = [&] {
-        for (const TextSpan& span : pack_units(text, run, sizer_)) out.push_back(span);
+        for (const TextSpan& span : pack_units(text, run, sizer_))
+            out.push_back(span);
         run.clear();
     };
     for (const TextSpan& block : blocks) {
@@ -224,15 +238,17 @@ Result<std::vector<Chunk>> StructuralChunker::split(const Document& document) co
     } else if (format == TextFormat::kCode) {
         std::vector<std::string> separators = separators_for_language(language_of(document.source));
         if (separators.empty()) separators = default_separators();
-        const RecursiveChunker code_splitter(size_, std::move(separators));
+        const RecursiveChunker code_splitter(size_, std::move(separators), true);
         std::vector<TextSpan> blocks;
-        for (const Block& block : code_blocks(text)) blocks.push_back(block.span);
+        for (const Block& block : code_blocks(text))
+            blocks.push_back(block.span);
         pack_section(text, blocks, code_splitter, spans);
     } else {
         pack_section(text, split_paragraphs(text, {0, text.size()}), prose_splitter_, spans);
     }
     ChunkEmitter emitter(document, size_);
-    for (const TextSpan& span : spans) emitter.emit(span);
+    for (const TextSpan& span : spans)
+        emitter.emit(span);
     return emitter.take();
 }
 

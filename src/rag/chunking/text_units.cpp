@@ -2,9 +2,10 @@
 
 #include <utf8proc.h>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <array>
-#include <fmt/format.h>
+#include <cstring>
 #include <stdexcept>
 
 #include "switchyard/tokens/tokenizer.hpp"
@@ -15,7 +16,9 @@ namespace {
 
 constexpr size_t kGraphemeContextCodePoints = 64;
 
-bool is_continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
+bool is_continuation(unsigned char c) {
+    return (c & 0xC0) == 0x80;
+}
 
 // Byte length of the valid sequence at `pos`, or 0 when it is not valid UTF-8.
 size_t valid_sequence_length(std::string_view text, size_t pos) {
@@ -53,8 +56,7 @@ bool is_context_class(int boundclass) {
     return boundclass == UTF8PROC_BOUNDCLASS_EXTEND || boundclass == UTF8PROC_BOUNDCLASS_ZWJ ||
            boundclass == UTF8PROC_BOUNDCLASS_REGIONAL_INDICATOR ||
            boundclass == UTF8PROC_BOUNDCLASS_EXTENDED_PICTOGRAPHIC ||
-           boundclass == UTF8PROC_BOUNDCLASS_SPACINGMARK ||
-           boundclass == UTF8PROC_BOUNDCLASS_E_ZWG;
+           boundclass == UTF8PROC_BOUNDCLASS_SPACINGMARK || boundclass == UTF8PROC_BOUNDCLASS_E_ZWG;
 }
 
 std::string_view extension_of(std::string_view source) {
@@ -157,7 +159,8 @@ char32_t decode_utf8(std::string_view text, size_t pos, size_t& len) {
 
 char32_t decode_utf8_before(std::string_view text, size_t pos, size_t& len) {
     size_t start = pos - 1;
-    while (start > 0 && is_continuation(static_cast<unsigned char>(text[start]))) --start;
+    while (start > 0 && is_continuation(static_cast<unsigned char>(text[start])))
+        --start;
     return decode_utf8(text, start, len);
 }
 
@@ -203,19 +206,56 @@ TextSpan trim(std::string_view text, TextSpan span) {
     return span;
 }
 
+namespace {
+
+constexpr uint64_t kHighBits = 0x8080808080808080ULL;
+
+// How many bytes have bit 7 set in a mask of bit 7s (a multiply sums the bytes; no popcnt).
+inline size_t count_high_bits(uint64_t mask) {
+    return static_cast<size_t>(((mask >> 7) * 0x0101010101010101ULL) >> 56);
+}
+
+// Continuation bytes (10xxxxxx) in eight bytes: bit 7 set, bit 6 clear.
+inline size_t continuation_bytes(uint64_t w) {
+    return count_high_bits(w & ~(w << 1) & kHighBits);
+}
+
+// Lead bytes of four-byte sequences (11110xxx) in eight bytes.
+inline size_t four_byte_leads(uint64_t w) {
+    return count_high_bits(w & (w << 1) & (w << 2) & (w << 3) & ~(w << 4) & kHighBits);
+}
+
+inline uint64_t load8(const char* p) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+}
+
+}  // namespace
+
 size_t count_code_points(std::string_view text) {
-    size_t n = 0;
-    for (const char c : text) n += !is_continuation(static_cast<unsigned char>(c));
-    return n;
+    // Eight bytes at a time (SWAR): code points = bytes - continuation bytes.
+    const char* p = text.data();
+    const size_t n = text.size();
+    size_t i = 0;
+    size_t continuation = 0;
+    for (; i + 8 <= n; i += 8)
+        continuation += continuation_bytes(load8(p + i));
+    for (; i < n; ++i)
+        continuation += is_continuation(static_cast<unsigned char>(p[i]));
+    return n - continuation;
 }
 
 size_t count_utf16_units(std::string_view text) {
-    size_t n = 0;
-    for (const char c : text) {
-        const auto b = static_cast<unsigned char>(c);
-        n += !is_continuation(b) + (b >= 0xF0);
-    }
-    return n;
+    const char* p = text.data();
+    const size_t n = text.size();
+    size_t i = 0;
+    size_t four = 0;
+    for (; i + 8 <= n; i += 8)
+        four += four_byte_leads(load8(p + i));
+    for (; i < n; ++i)
+        four += static_cast<unsigned char>(p[i]) >= 0xF0;
+    return count_code_points(text) + four;
 }
 
 bool is_grapheme_boundary(std::string_view text, size_t pos) {
@@ -271,23 +311,27 @@ namespace {
 
 size_t next_code_point(std::string_view text, size_t pos) {
     ++pos;
-    while (pos < text.size() && is_continuation(static_cast<unsigned char>(text[pos]))) ++pos;
+    while (pos < text.size() && is_continuation(static_cast<unsigned char>(text[pos])))
+        ++pos;
     return pos;
 }
 
 size_t previous_code_point(std::string_view text, size_t pos) {
     --pos;
-    while (pos > 0 && is_continuation(static_cast<unsigned char>(text[pos]))) --pos;
+    while (pos > 0 && is_continuation(static_cast<unsigned char>(text[pos])))
+        --pos;
     return pos;
 }
 
 size_t snap_back_to_grapheme(std::string_view text, size_t pos, size_t floor) {
-    while (pos > floor && !is_grapheme_boundary(text, pos)) pos = previous_code_point(text, pos);
+    while (pos > floor && !is_grapheme_boundary(text, pos))
+        pos = previous_code_point(text, pos);
     return pos;
 }
 
 size_t snap_forward_to_grapheme(std::string_view text, size_t pos, size_t limit) {
-    while (pos < limit && !is_grapheme_boundary(text, pos)) pos = next_code_point(text, pos);
+    while (pos < limit && !is_grapheme_boundary(text, pos))
+        pos = next_code_point(text, pos);
     return pos;
 }
 
@@ -300,8 +344,7 @@ size_t code_point_floor(std::string_view text, size_t pos) {
 
 }  // namespace
 
-size_t Sizer::fit_forward(std::string_view text, size_t begin, size_t limit,
-                          size_t budget) const {
+size_t Sizer::fit_forward(std::string_view text, size_t begin, size_t limit, size_t budget) const {
     if (begin >= limit) return limit;
     size_t end = begin;
     if (size_.unit != SizeUnit::kTokens) {
@@ -428,7 +471,8 @@ std::vector<TextSpan> pack_units(std::string_view text, const std::vector<TextSp
     while (i < units.size()) {
         size_t j = i;
         size_t total = 0;
-        while (j < units.size() && total + measures[j] <= size) total += measures[j++];
+        while (j < units.size() && total + measures[j] <= size)
+            total += measures[j++];
         // Token counts of a concatenation can exceed the sum of the parts: check the whole.
         while (exact_check && j > i + 1 &&
                sizer.measure(text.substr(units[i].begin, units[j - 1].end - units[i].begin)) >
@@ -436,7 +480,8 @@ std::vector<TextSpan> pack_units(std::string_view text, const std::vector<TextSp
             --j;
         }
         if (j == i) {
-            for (const TextSpan& piece : hard_split(text, units[i], sizer, true)) push(piece);
+            for (const TextSpan& piece : hard_split(text, units[i], sizer, true))
+                push(piece);
             ++i;
             continue;
         }
@@ -444,7 +489,8 @@ std::vector<TextSpan> pack_units(std::string_view text, const std::vector<TextSp
         if (j == units.size()) break;
         size_t k = j;
         size_t repeated = 0;
-        while (k - 1 > i && repeated + measures[k - 1] <= overlap) repeated += measures[--k];
+        while (k - 1 > i && repeated + measures[k - 1] <= overlap)
+            repeated += measures[--k];
         i = k;
     }
     return out;
@@ -458,7 +504,8 @@ HeadingIndex::HeadingIndex(std::string_view text) {
         if (eol == std::string_view::npos) eol = text.size();
         std::string_view line = text.substr(pos, eol - pos);
         size_t indent = 0;
-        while (indent < line.size() && indent < 4 && line[indent] == ' ') ++indent;
+        while (indent < line.size() && indent < 4 && line[indent] == ' ')
+            ++indent;
         const std::string_view body = line.substr(indent);
         if (indent < 4 && (body.starts_with("```") || body.starts_with("~~~"))) {
             if (fence.empty()) {
@@ -468,14 +515,21 @@ HeadingIndex::HeadingIndex(std::string_view text) {
             }
         } else if (fence.empty() && indent < 4 && body.starts_with('#')) {
             int level = 0;
-            while (level < static_cast<int>(body.size()) && body[level] == '#') ++level;
+            while (level < static_cast<int>(body.size()) && body[level] == '#')
+                ++level;
             if (level <= 6 && (static_cast<size_t>(level) == body.size() || body[level] == ' ' ||
                                body[level] == '\t')) {
                 TextSpan title = trim(body, {static_cast<size_t>(level), body.size()});
                 std::string_view t = body.substr(title.begin, title.size());
-                while (!t.empty() && t.back() == '#') t.remove_suffix(1);  // closing #s
-                while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
-                headings_.push_back({pos, level, std::string(t)});
+                while (!t.empty() && t.back() == '#')
+                    t.remove_suffix(1);  // closing #s
+                while (!t.empty() && (t.back() == ' ' || t.back() == '\t'))
+                    t.remove_suffix(1);
+                size_t parent = headings_.empty() ? std::string_view::npos : headings_.size() - 1;
+                while (parent != std::string_view::npos && headings_[parent].level >= level) {
+                    parent = headings_[parent].parent;
+                }
+                headings_.push_back({pos, level, std::string(t), parent});
             }
         }
         pos = eol + 1;
@@ -483,25 +537,25 @@ HeadingIndex::HeadingIndex(std::string_view text) {
 }
 
 std::vector<std::string> HeadingIndex::path_at(size_t byte_offset) const {
+    // The last heading at or before the offset, then its ancestors.
+    auto after =
+        std::upper_bound(headings_.begin(), headings_.end(), byte_offset,
+                         [](size_t offset, const Heading& h) { return offset < h.offset; });
     std::vector<std::string> path;
-    std::vector<int> levels;
-    for (const Heading& h : headings_) {
-        if (h.offset > byte_offset) break;
-        while (!levels.empty() && levels.back() >= h.level) {
-            levels.pop_back();
-            path.pop_back();
-        }
-        levels.push_back(h.level);
-        path.push_back(h.title);
+    if (after == headings_.begin()) return path;
+    for (size_t k = static_cast<size_t>(after - headings_.begin()) - 1; k != std::string_view::npos;
+         k = headings_[k].parent) {
+        path.push_back(headings_[k].title);
     }
+    std::reverse(path.begin(), path.end());
     return path;
 }
 
 bool is_code_source(std::string_view source) {
     static constexpr std::array<std::string_view, 34> kCode = {
-        "c",    "h",  "cc",    "cpp", "cxx", "hpp", "hh",   "hxx",  "py",  "go",   "rs", "java",
-        "js",   "mjs", "cjs",  "ts",  "tsx", "jsx", "rb",   "php",  "cs",  "kt",   "swift",
-        "scala", "sh", "bash", "lua", "pl",  "sql", "proto", "cmake", "m",   "mm",  "zig"};
+        "c",  "h",    "cc",  "cpp", "cxx", "hpp",   "hh",    "hxx", "py", "go", "rs",    "java",
+        "js", "mjs",  "cjs", "ts",  "tsx", "jsx",   "rb",    "php", "cs", "kt", "swift", "scala",
+        "sh", "bash", "lua", "pl",  "sql", "proto", "cmake", "m",   "mm", "zig"};
     const std::string_view ext = extension_of(source);
     return std::find(kCode.begin(), kCode.end(), ext) != kCode.end();
 }

@@ -59,9 +59,9 @@ enum class SizeUnit {
 };
 
 struct ChunkSize {
-    size_t size = 1000;    // the most a chunk may measure (a single grapheme or, for the
-                           // recursive splitter, an unsplittable piece may exceed it)
-    size_t overlap = 0;    // how much of the previous chunk's end a chunk repeats; < size
+    size_t size = 1000;  // the most a chunk may measure (a single grapheme or, for the
+                         // recursive splitter, an unsplittable piece may exceed it)
+    size_t overlap = 0;  // how much of the previous chunk's end a chunk repeats; < size
     SizeUnit unit = SizeUnit::kCharacters;
     const tokens::Tokenizer* tokenizer = nullptr;  // required for kTokens; when set, every
                                                    // Chunk::n_tokens is filled in any unit

@@ -33,8 +33,8 @@ std::string_view to_string(ChunkStrategy strategy);
 
 struct ChunkerConfig {
     ChunkStrategy strategy = ChunkStrategy::kRecursive;
-    ChunkSize size;                       // for kSemantic: the optional maximum (size 0: none)
-    std::vector<std::string> separators;  // kRecursive; empty: LangChain's defaults
+    ChunkSize size;                         // for kSemantic: the optional maximum (size 0: none)
+    std::vector<std::string> separators;    // kRecursive; empty: LangChain's defaults
     TextFormat format = TextFormat::kAuto;  // kStructural
     const Embedder* embedder = nullptr;     // kSemantic (required); must outlive the chunker
     SemanticOptions semantic;               // kSemantic; its max_size is taken from `size`

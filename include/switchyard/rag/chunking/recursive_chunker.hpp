@@ -6,7 +6,10 @@
 // separators, size and overlap (tests/rag/langchain_parity_test.mjs); in tokens, LangChain's
 // algorithm with a token length function.
 // Deliberate difference: LangChain's "" separator splits UTF-16 code units (it can cut a
-// surrogate pair); here it splits code points, so text outside the BMP never breaks.
+// surrogate pair); here it splits code points, so a UTF-8 sequence never breaks. Like
+// LangChain it may cut a grapheme cluster (a combining mark, a ZWJ emoji) there; with
+// `graphemes` set (the structural chunker) it splits grapheme clusters instead, which is no
+// longer LangChain's output on such text.
 // Chunks are trimmed of whitespace like LangChain's (JavaScript's trim()), except a piece
 // that no separator can split, which is emitted as is (as LangChain does).
 // Thread safety and failure: see chunk.hpp.
@@ -28,7 +31,9 @@ std::vector<std::string> separators_for_language(std::string_view language);
 
 class RecursiveChunker final : public Chunker {
 public:
-    explicit RecursiveChunker(ChunkSize size, std::vector<std::string> separators = default_separators());
+    explicit RecursiveChunker(ChunkSize size,
+                              std::vector<std::string> separators = default_separators(),
+                              bool graphemes = false);
 
     std::string_view name() const override { return "recursive"; }
     Result<std::vector<Chunk>> split(const Document& document) const override;
@@ -47,6 +52,7 @@ private:
     ChunkSize size_;
     Sizer sizer_;
     std::vector<std::string> separators_;
+    bool graphemes_;
 
     // LangChain's _splitText(text, separators.slice(first_separator)).
     void split_recursive(std::string_view text, TextSpan span, size_t first_separator,

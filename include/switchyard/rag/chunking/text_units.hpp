@@ -66,9 +66,9 @@ private:
 std::vector<TextSpan> hard_split(std::string_view text, TextSpan span, const Sizer& sizer,
                                  bool prefer_space);
 
-// Packs consecutive units (contiguous: each begins where the previous ends) into chunks measuring at most size.size;
-// each chunk after the first starts with the previous chunk's last whole units measuring at
-// most size.overlap. A unit too large on its own is cut by hard_split (prefer_space).
+// Packs consecutive units (contiguous: each begins where the previous ends) into chunks measuring
+// at most size.size; each chunk after the first starts with the previous chunk's last whole units
+// measuring at most size.overlap. A unit too large on its own is cut by hard_split (prefer_space).
 // Returned spans are trimmed of whitespace; empty ones are dropped.
 std::vector<TextSpan> pack_units(std::string_view text, const std::vector<TextSpan>& units,
                                  const Sizer& sizer);
@@ -85,6 +85,7 @@ private:
         size_t offset;
         int level;
         std::string title;
+        size_t parent;  // index of the enclosing heading, or npos
     };
     std::vector<Heading> headings_;
 };
