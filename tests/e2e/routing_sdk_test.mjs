@@ -7,60 +7,13 @@ import { test, before, after, afterEach, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI, { APIError } from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import { startMock, startGateway, stopStack } from '../integration/harness.mjs';
+import { startMock, startGateway, stopStack, seedCatalog, SEED_ROUTING } from '../integration/harness.mjs';
 
 const user = (text) => [{ role: 'user', content: text }];
 const T = { timeout: 20000 };
 
-// Remote models on `remote`, local ones on `local`; upstream names are unique so a mock fault
-// rule can target one model.
-const catalog = (remote, local) => () => `  - name: gpt-4-turbo
-    provider: openai
-    upstream_model: up-gpt
-    base_url: ${remote}/v1
-    api_key_env: SY_TEST_MOCK_KEY
-    context_window: 128000
-    capabilities: [chat, code, reasoning, tools, json]
-    price_per_1m: {input: 30, output: 60}
-    quality: {code: 0.95, reasoning: 0.95}
-    fallbacks: [claude-3-5-sonnet, mistral]
-  - name: claude-3-5-sonnet
-    provider: anthropic
-    upstream_model: up-claude
-    base_url: ${remote}/v1
-    api_key_env: SY_TEST_MOCK_KEY
-    context_window: 200000
-    capabilities: [chat, code, reasoning, tools]
-    price_per_1m: {input: 3, output: 15}
-    fallbacks: [mistral]
-  - name: llama-2
-    provider: ollama
-    upstream_model: up-llama
-    base_url: ${local}/v1
-    api_key_env: SY_TEST_MOCK_KEY
-    tokenizer: llama2
-    context_window: 4096
-    capabilities: [chat, private]
-    local: true
-  - name: mistral
-    provider: ollama
-    upstream_model: up-mistral
-    base_url: ${local}/v1
-    api_key_env: SY_TEST_MOCK_KEY
-    tokenizer: mistral
-    context_window: 8192
-    capabilities: [chat, fast, private]
-    local: true
-`;
-
-const ROUTING = `  local_only_at: personal
-  policy:
-    - {name: privacy, min_privacy: personal, prefer: [llama-2], local_only: true}
-    - {name: code-and-reasoning, tasks: [code, reasoning], prefer: [gpt-4-turbo, claude-3-5-sonnet]}
-    - {name: short-and-fast, max_prompt_tokens: 64, max_complexity: low, prefer: [mistral]}
-    - {name: general, prefer: [claude-3-5-sonnet]}
-  routes:
-    - {name: route/private, local_only: true}`;
+const catalog = seedCatalog;
+const ROUTING = SEED_ROUTING;
 
 // Three attempts per model, quick backoff, breaker off: failover is deterministic.
 const RESILIENCE = `  retry: {max_attempts: 3, base_delay_ms: 10, max_delay_ms: 50}

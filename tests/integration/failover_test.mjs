@@ -10,63 +10,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startMock, startGateway, stopStack, postJson, parseSse, ADMIN_KEY } from './harness.mjs';
+import { startMock, startGateway, stopStack, postJson, parseSse, ADMIN_KEY, seedCatalog, SEED_ROUTING } from './harness.mjs';
 
 const user = (text) => [{ role: 'user', content: text }];
 const admin = { authorization: `Bearer ${ADMIN_KEY}` };
 
-// Remote models on `remote`, local ones on `local`. Upstream model names are unique so mock
-// fault rules can target one model.
-function catalog(remote, local, extra = '') {
-  return () => `  - name: gpt-4-turbo
-    provider: openai
-    upstream_model: up-gpt
-    base_url: ${remote}/v1
-    api_key_env: SY_TEST_MOCK_KEY
-    context_window: 128000
-    capabilities: [chat, code, reasoning, tools, json]
-    price_per_1m: {input: 30, output: 60}
-    quality: {code: 0.95, reasoning: 0.95}
-    fallbacks: [claude-3-5-sonnet, mistral]
-  - name: claude-3-5-sonnet
-    provider: anthropic
-    upstream_model: up-claude
-    base_url: ${remote}/v1
-    api_key_env: SY_TEST_MOCK_KEY
-    context_window: 200000
-    capabilities: [chat, code, reasoning, tools]
-    price_per_1m: {input: 3, output: 15}
-    fallbacks: [mistral]
-  - name: llama-2
-    provider: ollama
-    upstream_model: up-llama
-    base_url: ${local}/v1
-    api_key_env: SY_TEST_MOCK_KEY
-    tokenizer: llama2
-    context_window: 4096
-    capabilities: [chat, private]
-    local: true
-  - name: mistral
-    provider: ollama
-    upstream_model: up-mistral
-    base_url: ${local}/v1
-    api_key_env: SY_TEST_MOCK_KEY
-    tokenizer: mistral
-    context_window: 8192
-    capabilities: [chat, fast, private]
-    local: true
-${extra}`;
-}
-
-const ROUTING = `  local_only_at: personal
-  policy:
-    - {name: privacy, min_privacy: personal, prefer: [llama-2], local_only: true}
-    - {name: code-and-reasoning, tasks: [code, reasoning], prefer: [gpt-4-turbo, claude-3-5-sonnet]}
-    - {name: short-and-fast, max_prompt_tokens: 64, max_complexity: low, prefer: [mistral]}
-    - {name: general, prefer: [claude-3-5-sonnet]}
-  routes:
-    - {name: route/private, local_only: true}
-    - {name: route/cheap, use_policy: false, weights: {cost: 3.0}}`;
+const catalog = seedCatalog;
+const ROUTING = SEED_ROUTING;
 
 const byModel = (stats, model) => stats.by_model?.[model] ?? 0;
 

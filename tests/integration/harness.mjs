@@ -129,6 +129,61 @@ ${extra.models ? extra.models(base) : `  - name: mock-gpt
 `}`;
 }
 
+// The seed's four models served by two mocks, "remote" (the cloud models) and "local"
+// (models on our own hardware), so routing and failover tests can tell which one a request
+// reached. Upstream model names are unique so a mock fault rule can target one model.
+// Pass as startGateway(..., {models: seedCatalog(remote.base, local.base), routing: SEED_ROUTING}).
+export const seedCatalog = (remote, local, extra = '') => () => `  - name: gpt-4-turbo
+    provider: openai
+    upstream_model: up-gpt
+    base_url: ${remote}/v1
+    api_key_env: SY_TEST_MOCK_KEY
+    context_window: 128000
+    capabilities: [chat, code, reasoning, tools, json]
+    price_per_1m: {input: 30, output: 60}
+    quality: {code: 0.95, reasoning: 0.95}
+    fallbacks: [claude-3-5-sonnet, mistral]
+  - name: claude-3-5-sonnet
+    provider: anthropic
+    upstream_model: up-claude
+    base_url: ${remote}/v1
+    api_key_env: SY_TEST_MOCK_KEY
+    context_window: 200000
+    capabilities: [chat, code, reasoning, tools]
+    price_per_1m: {input: 3, output: 15}
+    fallbacks: [mistral]
+  - name: llama-2
+    provider: ollama
+    upstream_model: up-llama
+    base_url: ${local}/v1
+    api_key_env: SY_TEST_MOCK_KEY
+    tokenizer: llama2
+    context_window: 4096
+    capabilities: [chat, private]
+    local: true
+  - name: mistral
+    provider: ollama
+    upstream_model: up-mistral
+    base_url: ${local}/v1
+    api_key_env: SY_TEST_MOCK_KEY
+    tokenizer: mistral
+    context_window: 8192
+    capabilities: [chat, fast, private]
+    local: true
+${extra}`;
+
+// The seed's policy (as in examples/switchyard.yaml, with a smaller "short" threshold) and
+// two route aliases.
+export const SEED_ROUTING = `  local_only_at: personal
+  policy:
+    - {name: privacy, min_privacy: personal, prefer: [llama-2], local_only: true}
+    - {name: code-and-reasoning, tasks: [code, reasoning], prefer: [gpt-4-turbo, claude-3-5-sonnet]}
+    - {name: short-and-fast, max_prompt_tokens: 64, max_complexity: low, prefer: [mistral]}
+    - {name: general, prefer: [claude-3-5-sonnet]}
+  routes:
+    - {name: route/private, local_only: true}
+    - {name: route/cheap, use_policy: false, weights: {cost: 3.0}}`;
+
 export async function startGateway(mockPort, extra = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sy-gw-'));
   const configFile = path.join(dir, 'switchyard.yaml');
