@@ -10,13 +10,14 @@ namespace switchyard::rag {
 namespace {
 
 // Position of `needle` in `haystack` at or after `from`, or npos. With SSE2, sixteen
-// candidate positions at a time: the first and the last byte of the needle must both match
+// candidate positions at a time, inline (no call per short line): the first and the last
+// byte of the needle must both match
 // (Muła's "SIMD-friendly" search), which skips the frequent first byte ('\n' of "\n\n") that
 // makes memchr-based searches stop at every line.
 size_t find_from(std::string_view haystack, std::string_view needle, size_t from) {
     const size_t n = needle.size();
 #if defined(__SSE2__)
-    if (n >= 2) {
+    if (n >= 1) {
         const char* h = haystack.data();
         const __m128i first = _mm_set1_epi8(needle[0]);
         const __m128i last = _mm_set1_epi8(needle[n - 1]);
@@ -28,7 +29,7 @@ size_t find_from(std::string_view haystack, std::string_view needle, size_t from
                 _mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, last))));
             while (mask != 0) {
                 const size_t at = i + static_cast<size_t>(__builtin_ctz(mask));
-                if (n == 2 || std::memcmp(h + at + 1, needle.data() + 1, n - 2) == 0) return at;
+                if (n <= 2 || std::memcmp(h + at + 1, needle.data() + 1, n - 2) == 0) return at;
                 mask &= mask - 1;
             }
         }
@@ -164,26 +165,26 @@ void RecursiveChunker::split_recursive(std::string_view text, TextSpan span, siz
         add_piece(span.begin + start, span.end);
     }
 
-    std::vector<Piece> good;
-    for (const Piece& p : pieces) {
-        if (p.length < size_.size) {
-            good.push_back(p);
-            continue;
-        }
-        if (!good.empty()) {
-            merge(text, good, out);
-            good.clear();
-        }
+    // Runs of pieces under the size are merged; a larger one is split further (or emitted as
+    // is when no separator is left). The pieces of a run are consecutive: [first_good, k).
+    size_t first_good = 0;
+    for (size_t k = 0; k < pieces.size(); ++k) {
+        const Piece& p = pieces[k];
+        if (p.length < size_.size) continue;
+        if (first_good < k) merge(text, {pieces.data() + first_good, k - first_good}, out);
+        first_good = k + 1;
         if (!has_next) {
             out.push_back({p.begin, p.end});
         } else {
             split_recursive(text, {p.begin, p.end}, next_separator, out);
         }
     }
-    if (!good.empty()) merge(text, good, out);
+    if (first_good < pieces.size()) {
+        merge(text, {pieces.data() + first_good, pieces.size() - first_good}, out);
+    }
 }
 
-void RecursiveChunker::merge(std::string_view text, const std::vector<Piece>& pieces,
+void RecursiveChunker::merge(std::string_view text, std::span<const Piece> pieces,
                              std::vector<TextSpan>& out) const {
     auto emit = [&](size_t lo, size_t hi) {
         const TextSpan joined = trim(text, {pieces[lo].begin, pieces[hi - 1].end});

@@ -15,6 +15,7 @@
 // Thread safety and failure: see chunk.hpp.
 #pragma once
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -58,7 +59,7 @@ private:
     void split_recursive(std::string_view text, TextSpan span, size_t first_separator,
                          std::vector<TextSpan>& out) const;
     // LangChain's mergeSplits with an empty join separator (keepSeparator).
-    void merge(std::string_view text, const std::vector<Piece>& pieces,
+    void merge(std::string_view text, std::span<const Piece> pieces,
                std::vector<TextSpan>& out) const;
 };
 
