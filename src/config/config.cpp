@@ -732,7 +732,7 @@ public:
     void load_cache(const YAML::Node& n, CacheConfig& c) const {
         check_keys(n, "cache",
                    {"enabled", "max_mb", "max_entry_kb", "default_ttl_s", "stale_grace_s",
-                    "max_temperature", "policy", "shared_models"});
+                    "max_temperature", "policy", "shared_models", "single_flight_wait_ms"});
         if (n["enabled"]) c.enabled = boolean(n["enabled"], "cache.enabled");
         if (n["max_mb"]) c.max_mb = integer(n["max_mb"], "cache.max_mb", 1, 1 << 20);
         if (n["max_entry_kb"]) {
@@ -755,6 +755,10 @@ public:
         }
         if (n["shared_models"])
             c.shared_models = strings(n["shared_models"], "cache.shared_models");
+        if (n["single_flight_wait_ms"]) {
+            c.single_flight_wait_ms =
+                integer(n["single_flight_wait_ms"], "cache.single_flight_wait_ms", 0, 600'000);
+        }
     }
 
     // Model names in routing rules, routes and fallbacks must exist.

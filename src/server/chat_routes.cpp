@@ -13,8 +13,10 @@
 
 #include "accounting.hpp"
 #include "cache_stage.hpp"
+#include "chat_stream.hpp"
 #include "request_context.hpp"
 #include "routing_stage.hpp"
+#include "single_flight.hpp"
 #include "switchyard/core/anthropic_codec.hpp"
 #include "switchyard/core/openai_codec.hpp"
 #include "switchyard/tokens/chat_tokens.hpp"
@@ -66,195 +68,10 @@ private:
     bool breaker_done_ = false;
 };
 
-int64_t now_unix() {
-    return static_cast<int64_t>(std::time(nullptr));
-}
-
 // Uniform in [0, 1), per worker thread (backoff jitter, deployment draws).
 double unit_random() {
     thread_local std::mt19937_64 rng{std::random_device{}()};
     return static_cast<double>(rng() >> 11) * 0x1.0p-53;
-}
-
-bool is_empty(const ChatChunk& c) {
-    return !c.role && c.content.empty() && c.tool_calls.empty() &&
-           c.finish_reason == FinishReason::kNone && c.logprobs_json.empty() && !c.usage;
-}
-
-// Counts a failed upstream call in the metrics.
-void note_upstream_failure(RequestContext& ctx, const Error& error) {
-    ctx.gateway.metrics().record_upstream_error(ctx.worker_index, ctx.model, ctx.provider,
-                                                openai_error_type(error.kind));
-}
-
-// What a chunk adds to the answer's text, for counting when the provider reports no usage.
-void note_output(RequestAccount& acct, const ChatChunk& chunk) {
-    acct.on_output_text(chunk.content);
-    for (const auto& t : chunk.tool_calls) {
-        acct.on_output_text(t.name);
-        acct.on_output_text(t.arguments);
-    }
-    if (chunk.usage) acct.on_usage(*chunk.usage);
-}
-
-using FirstEvent = Result<std::optional<ChatChunk>>;
-
-// How a committed stream ended.
-struct StreamEnd {
-    bool upstream_failed = false;  // the upstream broke mid-stream (error event sent)
-    bool client_gone = false;
-    Error error;  // when upstream_failed
-    int64_t chunks = 0;
-    // The answer as it passed, for the cache (text answers only).
-    std::string text;
-    FinishReason finish_reason = FinishReason::kNone;
-    std::optional<Usage> usage;
-    bool tool_calls = false;
-
-    void take(const ChatChunk& c) {
-        text += c.content;
-        if (c.finish_reason != FinishReason::kNone) finish_reason = c.finish_reason;
-        if (!c.tool_calls.empty()) tool_calls = true;
-        if (c.usage) usage = c.usage;
-    }
-};
-
-// Streams an answer whose first event (`next`, a success) was already read.
-awaitable<StreamEnd> stream_openai(RequestContext& ctx, const ChatRequest& req, ChatStream& stream,
-                                   RequestAccount& acct, FirstEvent next) {
-    StreamEnd end;
-    StreamMeta meta{"chatcmpl-" + ctx.id, now_unix(), ctx.model, {}, 0};
-    const bool started = co_await ctx.response.begin_stream("text/event-stream");
-    if (!started) {
-        end.client_gone = true;
-        co_return end;
-    }
-    std::string buf;
-    bool role_sent = false;
-    std::optional<Usage> usage;
-    for (;;) {
-        buf.clear();
-        if (!next) {
-            if (ctx.cancel.cancelled()) {
-                end.client_gone = true;
-                break;
-            }
-            note_upstream_failure(ctx, next.error());
-            acct.set_partial();
-            spdlog::warn("request {}: stream from model {} failed: {}", ctx.id, ctx.model,
-                         next.error().message);
-            append_openai_error_sse(buf, next.error());
-            const bool written = co_await ctx.response.write_chunk(buf);
-            if (written) co_await ctx.response.end_stream();
-            ctx.response.force_close();
-            end.upstream_failed = true;
-            end.error = next.error();
-            break;
-        }
-        if (!next->has_value()) {
-            if (!role_sent) {
-                ChatChunk role;
-                role.role = true;
-                append_openai_chunk_sse(buf, meta, role, req.include_usage);
-            }
-            if (req.include_usage) {
-                ChatChunk u;
-                u.usage = usage.value_or(Usage{});
-                append_openai_chunk_sse(buf, meta, u, true);
-            }
-            append_openai_done_sse(buf);
-            const bool written = co_await ctx.response.write_chunk(buf);
-            if (written) co_await ctx.response.end_stream();
-            break;
-        }
-        ChatChunk& chunk = **next;
-        note_output(acct, chunk);
-        end.take(chunk);
-        if (meta.system_fingerprint.empty())
-            meta.system_fingerprint = stream.meta().system_fingerprint;
-        if (chunk.usage) {
-            usage = chunk.usage;
-            chunk.usage.reset();
-        }
-        if (!role_sent) {
-            role_sent = true;
-            if (!chunk.role) {
-                ChatChunk role;
-                role.role = true;
-                append_openai_chunk_sse(buf, meta, role, req.include_usage);
-            }
-        }
-        if (!is_empty(chunk)) {
-            append_openai_chunk_sse(buf, meta, chunk, req.include_usage);
-            ++end.chunks;
-        }
-        bool delivered = true;
-        if (!buf.empty()) delivered = co_await ctx.response.write_chunk(buf);
-        if (!delivered) {
-            ctx.cancel.cancel();  // the client went away: abort the upstream call
-            acct.set_partial();
-            end.client_gone = true;
-            break;
-        }
-        next = co_await stream.next();
-    }
-    co_return end;
-}
-
-awaitable<StreamEnd> stream_anthropic(RequestContext& ctx, ChatStream& stream, RequestAccount& acct,
-                                      FirstEvent next) {
-    StreamEnd end;
-    StreamMeta meta{"msg_" + ctx.id, now_unix(), ctx.model, {}, 0};
-    const bool started = co_await ctx.response.begin_stream("text/event-stream");
-    if (!started) {
-        end.client_gone = true;
-        co_return end;
-    }
-    AnthropicStreamEncoder encoder;
-    std::string buf;
-    // message_start carries the prompt tokens when the upstream reported them up front
-    // (Anthropic does, in its first event).
-    encoder.begin(meta, stream.meta().prompt_tokens, buf);
-    for (;;) {
-        if (!next) {
-            if (ctx.cancel.cancelled()) {
-                end.client_gone = true;
-                break;
-            }
-            note_upstream_failure(ctx, next.error());
-            acct.set_partial();
-            spdlog::warn("request {}: stream from model {} failed: {}", ctx.id, ctx.model,
-                         next.error().message);
-            encoder.fail(next.error(), buf);
-            const bool written = co_await ctx.response.write_chunk(buf);
-            if (written) co_await ctx.response.end_stream();
-            ctx.response.force_close();
-            end.upstream_failed = true;
-            end.error = next.error();
-            break;
-        }
-        if (!next->has_value()) {
-            encoder.finish(buf);
-            const bool written = co_await ctx.response.write_chunk(buf);
-            if (written) co_await ctx.response.end_stream();
-            break;
-        }
-        note_output(acct, **next);
-        end.take(**next);
-        encoder.on_chunk(**next, buf);
-        ++end.chunks;
-        bool delivered = true;
-        if (!buf.empty()) delivered = co_await ctx.response.write_chunk(buf);
-        if (!delivered) {
-            ctx.cancel.cancel();  // the client went away: abort the upstream call
-            acct.set_partial();
-            end.client_gone = true;
-            break;
-        }
-        buf.clear();
-        next = co_await stream.next();
-    }
-    co_return end;
 }
 
 // What an answer cost upstream (saved by each cache hit).
@@ -395,6 +212,31 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
             co_return;
         }
     }
+    // Single-flight: identical cacheable requests at once make one upstream call.
+    std::optional<FlightLease> lease;
+    const int64_t flight_wait_ms = g.config().cache.single_flight_wait_ms;
+    if (cplan.active && cplan.lookup && cplan.store && flight_wait_ms > 0) {
+        auto ex = co_await net::this_coro::executor;
+        auto timer = std::make_shared<SingleFlight::Timer>(ex);
+        timer->expires_after(std::chrono::milliseconds(flight_wait_ms));
+        if (g.flights().begin(cplan.key, timer)) {
+            lease.emplace(&g.flights(), cplan.key);
+        } else {
+            beast::error_code ec;
+            co_await timer->async_wait(net::redirect_error(net::use_awaitable, ec));
+            if (ctx.cancel.cancelled()) co_return;
+            auto hit = g.response_cache()->lookup(cplan.key, g.now_ms(), cplan.max_age_ms);
+            if (hit) {
+                auto t = Gateway::target_of(*g.deployments_of(candidates.front()).front());
+                RequestAccount cached_acct(ctx, t);
+                cached_acct.set_cache_hit();
+                cached_acct.set_route("cache hit (coalesced)");
+                co_await replay_cached(ctx, req, style, *hit, "hit");
+                co_return;
+            }
+            // The leader's answer was not stored (it failed, or was not cacheable): go on.
+        }
+    }
     if (cplan.active) ctx.response.set_header("x-switchyard-cache", "miss");
 
     // Admission on the first candidate; a prompt too long for it moves on to a candidate
@@ -523,6 +365,7 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
                                                          response->usage.value_or(Usage{})};
                         store_answer(ctx, cplan, req, answer, answer_cost(model, answer.usage));
                     }
+                    if (lease) lease->release();  // waiters read the stored answer now
                     set_route_headers(ctx, plan, attempts, failures);
                     ctx.response.set_header("x-switchyard-model", model.name);
                     ctx.response.set_header("x-switchyard-provider", model.provider_name);
@@ -571,6 +414,7 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
                                 store_answer(ctx, cplan, req, answer,
                                              answer_cost(model, answer.usage));
                             }
+                            if (lease) lease->release();
                         }  // a client that left: abandoned (the destructor)
                         co_return;
                     }

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "single_flight.hpp"
 #include "switchyard/storage/sqlite.hpp"
 #include "switchyard/tokens/vocab_file.hpp"
 

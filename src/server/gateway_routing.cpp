@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "single_flight.hpp"
 #include "switchyard/server/gateway.hpp"
 
 namespace switchyard {
@@ -149,6 +150,7 @@ void Gateway::build_routing() {
             c.cache.policy == "lru" ? cache::EvictionPolicy::kLru : cache::EvictionPolicy::kGdsf;
         cache_ = std::make_unique<cache::ResponseCache>(co);
     }
+    flights_ = std::make_unique<SingleFlight>();
     incidents_ = std::make_unique<resilience::IncidentLog>(c.resilience.incidents_path);
     incidents_->set_executor(
         [this](std::function<void()> job) { net::post(blocking_pool_, std::move(job)); });

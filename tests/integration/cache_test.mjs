@@ -144,6 +144,26 @@ describe('response cache', () => {
     assert.equal(none.status, 502);
   });
 
+  test('identical requests at once make one upstream call (single-flight)', async () => {
+    await mock.resetStats();
+    const body = { model: 'mock-gpt', temperature: 0, messages: user('[[mock: latency_ms=300]] everyone asks this at once') };
+    const all = await Promise.all(Array.from({ length: 5 }, () => chat(body, keyA)));
+    assert.ok(all.every((r) => r.status === 200), all.map((r) => r.status).join());
+    assert.equal(await calls(), 1, 'one upstream call for five identical requests');
+    const kinds = all.map((r) => r.headers.get('x-switchyard-cache')).sort();
+    assert.deepEqual(kinds, ['hit', 'hit', 'hit', 'hit', 'miss']);
+    const texts = new Set(all.map((r) => r.json.choices[0].message.content));
+    assert.equal(texts.size, 1);
+    // A failing leader releases the waiters, which then try on their own.
+    await mock.resetStats();
+    await mock.addFault({ fault: 'status=400', count: 1 });
+    const failing = { model: 'mock-gpt', temperature: 0, messages: user('[[mock: latency_ms=200]] leader fails') };
+    const rs = await Promise.all(Array.from({ length: 3 }, () => chat(failing, keyA)));
+    await mock.clearFaults();
+    assert.equal(rs.filter((r) => r.status === 400).length, 1);
+    assert.ok(rs.filter((r) => r.status === 200).length === 2, rs.map((r) => r.status).join());
+  });
+
   test('invalidation by regex and namespace, and stats', async () => {
     const body = { model: 'mock-gpt', temperature: 0, messages: user('invalidate the invoice answer') };
     await chat(body, keyA);

@@ -199,6 +199,9 @@ struct CacheConfig {
     double max_temperature = 0.0;
     std::string policy = "gdsf";             // gdsf | lru
     std::vector<std::string> shared_models;  // cached across tenants (one namespace)
+    // Identical cacheable requests arriving together make one upstream call; the others
+    // wait this long at most for its answer, then go on their own.
+    int64_t single_flight_wait_ms = 30'000;  // 0 = off
 };
 
 struct Config {

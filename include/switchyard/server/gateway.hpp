@@ -50,6 +50,8 @@ struct Deployment {
 // pick_deployment() considers at most this many deployments per model (config refuses more).
 inline constexpr size_t kMaxDeployments = 64;
 
+class SingleFlight;  // server-private (src/server/single_flight.hpp)
+
 class Gateway {
 public:
     using Clock = std::function<int64_t()>;  // unix milliseconds
@@ -124,6 +126,7 @@ public:
 
     // The exact response cache; null when cache.enabled is false.
     cache::ResponseCache* response_cache() const { return cache_.get(); }
+    SingleFlight& flights() { return *flights_; }
 
     // How the catalog's model at `index` counts tokens.
     struct ModelTokens {
@@ -166,6 +169,7 @@ private:
     resilience::RetryBudget retry_budget_;
     std::unique_ptr<resilience::IncidentLog> incidents_;
     std::unique_ptr<cache::ResponseCache> cache_;
+    std::unique_ptr<SingleFlight> flights_;
     UpstreamTimeouts timeouts_;
     int64_t started_unix_ = 0;
 };
