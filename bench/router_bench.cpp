@@ -281,7 +281,8 @@ void BM_RouteDecision2k(benchmark::State& state) {
         first = d.ranked.empty() ? 99 : d.ranked.front().model;
         ranked = d.ranked.size();
         unverified = 0;
-        for (const auto& r : d.ranked) unverified += r.context_verified ? 0 : 1;
+        for (const auto& r : d.ranked)
+            unverified += r.context_verified ? 0 : 1;
         reason = d.reason;
     }
     set_percentiles(state, us);

@@ -45,7 +45,8 @@ public:
     virtual size_t dimension() const = 0;
     // Vectors are L2-normalised (unit length) so cosine similarity is a dot product.
     // Returns an empty string on success, else what went wrong (batch not embedded).
-    virtual std::string embed(std::span<const std::string_view> texts, EmbeddingBatch& out) const = 0;
+    virtual std::string embed(std::span<const std::string_view> texts,
+                              EmbeddingBatch& out) const = 0;
 };
 
 // Cosine similarity of two unit vectors (their dot product).
