@@ -185,16 +185,23 @@ Error exhausted_error(const std::vector<Failure>& failures, const Error& last,
     return e;
 }
 
+// Answers from a cache hit, when the model that answered is still served and the caller may
+// use it (false otherwise: the request goes on as a miss). The ledger row is marked a hit.
+awaitable<bool> answer_from_cache(RequestContext& ctx, const ChatRequest& req, ErrorStyle style,
+                                  const cache::ResponseCache::Hit& hit, std::string route) {
+    auto target = ctx.gateway.resolve(hit.entry->answer.model);
+    if (!target) co_return false;
+    if (ctx.key && !ctx.key->key.allows_model(target->model->name)) co_return false;
+    RequestAccount acct(ctx, *target);
+    acct.set_cache_hit();
+    acct.set_route(std::move(route));
+    co_await replay_cached(ctx, req, style, hit, "hit");
+    co_return true;
+}
+
 awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style) {
     Gateway& g = ctx.gateway;
-    auto planned = plan_route(ctx, req, false);
-    if (!planned) {
-        co_await send_error(ctx, planned.error(), style);
-        co_return;
-    }
-    RoutePlan& plan = *planned;
-    std::vector<size_t>& candidates = plan.candidates;
-
+    // The cache comes first: a hit needs no routing (no prompt analysis, no counting).
     auto cache_planned = plan_cache(ctx, req);
     if (!cache_planned) {
         co_await send_error(ctx, cache_planned.error(), style);
@@ -204,14 +211,22 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
     if (cplan.active && cplan.lookup) {
         auto hit = g.response_cache()->lookup(cplan.key, g.now_ms(), cplan.max_age_ms);
         if (hit) {
-            auto t = Gateway::target_of(*g.deployments_of(candidates.front()).front());
-            RequestAccount cached_acct(ctx, t);
-            cached_acct.set_cache_hit();
-            cached_acct.set_route("cache hit");
-            co_await replay_cached(ctx, req, style, *hit, "hit");
-            co_return;
+            // (GCC 12: no class temporaries inside a co_await expression: name the string.)
+            std::string route = "cache hit";
+            const bool answered =
+                co_await answer_from_cache(ctx, req, style, *hit, std::move(route));
+            if (answered) co_return;
         }
     }
+
+    auto planned = plan_route(ctx, req, false);
+    if (!planned) {
+        co_await send_error(ctx, planned.error(), style);
+        co_return;
+    }
+    RoutePlan& plan = *planned;
+    std::vector<size_t>& candidates = plan.candidates;
+
     // Single-flight: identical cacheable requests at once make one upstream call.
     std::optional<FlightLease> lease;
     const int64_t flight_wait_ms = g.config().cache.single_flight_wait_ms;
@@ -227,12 +242,10 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
             if (ctx.cancel.cancelled()) co_return;
             auto hit = g.response_cache()->lookup(cplan.key, g.now_ms(), cplan.max_age_ms);
             if (hit) {
-                auto t = Gateway::target_of(*g.deployments_of(candidates.front()).front());
-                RequestAccount cached_acct(ctx, t);
-                cached_acct.set_cache_hit();
-                cached_acct.set_route("cache hit (coalesced)");
-                co_await replay_cached(ctx, req, style, *hit, "hit");
-                co_return;
+                std::string route = "cache hit (coalesced)";
+                const bool answered =
+                    co_await answer_from_cache(ctx, req, style, *hit, std::move(route));
+                if (answered) co_return;
             }
             // The leader's answer was not stored (it failed, or was not cacheable): go on.
         }
