@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <ctime>
 #include <random>
 
@@ -44,6 +45,13 @@ public:
     Attempt(const Attempt&) = delete;
     Attempt& operator=(const Attempt&) = delete;
 
+    // Time since the attempt started, with sub-millisecond resolution: a local upstream
+    // answers in well under 1 ms, and whole milliseconds would record that as 0.
+    double elapsed_ms() const {
+        const auto d = std::chrono::steady_clock::now() - start_;
+        return std::chrono::duration<double, std::milli>(d).count();
+    }
+
     // A stream's first event: the breaker's verdict now (frees a half-open probe slot).
     void first_byte() {
         breaker_done_ = true;
@@ -66,6 +74,7 @@ private:
     int worker_;
     bool reported_ = false;
     bool breaker_done_ = false;
+    std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
 // Uniform in [0, 1), per worker thread (backoff jitter, deployment draws).
@@ -359,13 +368,12 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
             CallContext call{ctx.http, &ctx.cancel, g.timeouts(), ctx.id};
             std::optional<Attempt> attempt;  // reset before a backoff sleep
             attempt.emplace(g, d, pick.probe, ctx.worker_index);
-            const int64_t t0 = g.steady_ms();
 
             Error error;
             if (!req.stream) {
                 auto response = co_await d.provider->chat(req, d.config, call);
                 if (response) {
-                    const double ms = static_cast<double>(g.steady_ms() - t0);
+                    const double ms = attempt->elapsed_ms();
                     const int64_t out = response->usage ? response->usage->completion_tokens : 0;
                     attempt->succeeded(ms, ms, out);
                     if (g.incidents().is_open("route_outage", plan.subject)) {
@@ -391,7 +399,7 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
                 if (stream) {
                     FirstEvent first = co_await (*stream)->next();
                     if (first) {
-                        const double ttft = static_cast<double>(g.steady_ms() - t0);
+                        const double ttft = attempt->elapsed_ms();
                         attempt->first_byte();
                         if (g.incidents().is_open("route_outage", plan.subject)) {
                             g.incidents().resolve("route_outage", plan.subject,
@@ -411,7 +419,7 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
                         }
                         g.metrics().record_stream_chunks(ctx.worker_index, ctx.model,
                                                          static_cast<uint64_t>(end.chunks));
-                        const double total = static_cast<double>(g.steady_ms() - t0);
+                        const double total = attempt->elapsed_ms();
                         if (end.upstream_failed) {
                             attempt->failed(end.error, total);
                         } else if (!end.client_gone) {
@@ -438,7 +446,7 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
             }
 
             // The attempt failed before anything reached the client.
-            const double elapsed = static_cast<double>(g.steady_ms() - t0);
+            const double elapsed = attempt->elapsed_ms();
             attempt->failed(error, elapsed);
             if (ctx.cancel.cancelled()) co_return;  // the client left; nobody to answer
             note_upstream_failure(ctx, error);
@@ -640,9 +648,8 @@ awaitable<void> handle_embeddings(RequestContext& ctx) {
         CallContext call{ctx.http, &ctx.cancel, g.timeouts(), ctx.id};
         std::optional<Attempt> attempt;  // reset before a backoff sleep
         attempt.emplace(g, d, pick.probe, ctx.worker_index);
-        const int64_t t0 = g.steady_ms();
         auto response = co_await d.provider->embed(*req, d.config, call);
-        const double ms = static_cast<double>(g.steady_ms() - t0);
+        const double ms = attempt->elapsed_ms();
         if (response) {
             attempt->succeeded(ms, ms, 0);
             acct.on_usage(response->usage);
