@@ -191,25 +191,26 @@ void ResponseCache::erase(Shard& s, std::unordered_map<CacheKey, Slot, KeyHash>:
 }
 
 std::optional<ResponseCache::Hit> ResponseCache::lookup(const CacheKey& key, int64_t now_ms,
-                                                        int64_t max_age_ms, bool allow_stale) {
+                                                        int64_t max_age_ms, bool allow_stale,
+                                                        bool semantic) {
     Shard& s = shard_of(key);
     std::lock_guard lock(s.mu);
     auto it = s.map.find(key);
     if (it == s.map.end()) {
-        misses_.fetch_add(1, std::memory_order_relaxed);
+        if (!semantic) misses_.fetch_add(1, std::memory_order_relaxed);
         return std::nullopt;
     }
     const auto& e = *it->second.entry;
     if (now_ms >= e.stale_until_ms) {
         expirations_.fetch_add(1, std::memory_order_relaxed);
         erase(s, it);
-        misses_.fetch_add(1, std::memory_order_relaxed);
+        if (!semantic) misses_.fetch_add(1, std::memory_order_relaxed);
         return std::nullopt;
     }
     const int64_t age = std::max<int64_t>(0, now_ms - e.created_ms);
     const bool fresh = now_ms < e.expires_ms && (max_age_ms < 0 || age <= max_age_ms);
     if (!fresh && !allow_stale) {
-        misses_.fetch_add(1, std::memory_order_relaxed);
+        if (!semantic) misses_.fetch_add(1, std::memory_order_relaxed);
         return std::nullopt;
     }
     Slot& slot = it->second;
@@ -217,7 +218,10 @@ std::optional<ResponseCache::Hit> ResponseCache::lookup(const CacheKey& key, int
     s.order.erase({slot.priority, key});
     slot.priority = priority(s, e, slot.hits, now_ms);
     s.order.insert({slot.priority, key});
-    (fresh ? hits_ : stale_hits_).fetch_add(1, std::memory_order_relaxed);
+    (semantic ? semantic_hits_
+     : fresh  ? hits_
+              : stale_hits_)
+        .fetch_add(1, std::memory_order_relaxed);
     saved_nusd_.fetch_add(e.cost_nusd, std::memory_order_relaxed);
     return Hit{slot.entry, !fresh, age};
 }
@@ -282,6 +286,7 @@ CacheStats ResponseCache::stats() const {
     CacheStats st;
     st.hits = hits_.load();
     st.stale_hits = stale_hits_.load();
+    st.semantic_hits = semantic_hits_.load();
     st.misses = misses_.load();
     st.stores = stores_.load();
     st.evictions = evictions_.load();

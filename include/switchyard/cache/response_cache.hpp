@@ -66,6 +66,8 @@ struct Entry {
     size_t bytes = 0;            // approximate memory held
 };
 
+class SemanticCache;
+
 enum class EvictionPolicy { kGdsf, kLru };
 
 struct CacheOptions {
@@ -78,6 +80,7 @@ struct CacheOptions {
 struct CacheStats {
     int64_t hits = 0;
     int64_t stale_hits = 0;
+    int64_t semantic_hits = 0;  // entries served for a similar prompt (not in hits)
     int64_t misses = 0;
     int64_t stores = 0;
     int64_t evictions = 0;
@@ -108,15 +111,32 @@ public:
         int64_t age_ms = 0;
     };
     // A fresh entry (younger than `max_age_ms` when >= 0); with `allow_stale`, also an
-    // expired one still inside its grace period. Counts a hit or a miss.
+    // expired one still inside its grace period. Counts a hit or a miss; with `semantic` (the
+    // entry a semantic match names), a semantic hit or nothing (the semantic cache counts
+    // its own misses).
     std::optional<Hit> lookup(const CacheKey& key, int64_t now_ms, int64_t max_age_ms = -1,
-                              bool allow_stale = false);
+                              bool allow_stale = false, bool semantic = false);
     // Stores (or replaces) an entry; false when it is over max_entry_bytes.
     bool store(const CacheKey& key, Entry entry, int64_t now_ms);
     // Removes matching entries; returns how many.
     size_t invalidate(const InvalidateFilter& filter, int64_t now_ms);
     CacheStats stats() const;
     const CacheOptions& options() const { return options_; }
+
+    // The semantic side (semantic_cache.hpp), made by `make` on first use (once, on
+    // whichever thread asks first); null when `make` returned null (off, or no embedder).
+    template <class Make>
+    SemanticCache* semantic(Make&& make) {
+        std::call_once(semantic_once_, [&] {
+            semantic_ = make();
+            semantic_ready_.store(true, std::memory_order_release);
+        });
+        return semantic_.get();
+    }
+    // Null until made (and when off); never makes it.
+    SemanticCache* semantic() const {
+        return semantic_ready_.load(std::memory_order_acquire) ? semantic_.get() : nullptr;
+    }
 
 private:
     struct KeyHash {
@@ -140,8 +160,11 @@ private:
 
     const CacheOptions options_;
     std::vector<std::unique_ptr<Shard>> shards_;
-    std::atomic<int64_t> hits_{0}, stale_hits_{0}, misses_{0}, stores_{0}, evictions_{0},
-        expirations_{0}, too_large_{0}, invalidated_{0}, saved_nusd_{0};
+    std::atomic<int64_t> hits_{0}, stale_hits_{0}, semantic_hits_{0}, misses_{0}, stores_{0},
+        evictions_{0}, expirations_{0}, too_large_{0}, invalidated_{0}, saved_nusd_{0};
+    std::once_flag semantic_once_;
+    std::shared_ptr<SemanticCache> semantic_;  // set once under semantic_once_
+    std::atomic<bool> semantic_ready_{false};
 };
 
 }  // namespace switchyard::cache
