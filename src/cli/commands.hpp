@@ -1,4 +1,4 @@
-// The `switchyard` subcommands beyond `serve`: keys, usage and tokens. Each registers its
+// The `switchyard` subcommands beyond `serve`: keys, usage, tokens and cache. Each registers its
 // options on the CLI11 app and runs when parsed; all print errors to stderr and return the
 // process exit code (0 ok, 1 failure, 2 invalid config or arguments).
 #pragma once
@@ -17,5 +17,7 @@ using Action = std::function<int()>;
 void add_accounting_commands(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& actions);
 // `switchyard tokens count|encode`.
 void add_token_commands(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& actions);
+// `switchyard cache invalidate|stats` (over HTTP to a running gateway, with the admin key).
+void add_cache_commands(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& actions);
 
 }  // namespace switchyard::cli

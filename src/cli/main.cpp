@@ -1,4 +1,4 @@
-// The `switchyard` command: serve, version, config check|default, keys, usage, tokens.
+// The `switchyard` command: serve, version, config check|default, keys, usage, tokens, cache.
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
     std::vector<std::pair<CLI::App*, switchyard::cli::Action>> actions;
     switchyard::cli::add_accounting_commands(app, actions);
     switchyard::cli::add_token_commands(app, actions);
+    switchyard::cli::add_cache_commands(app, actions);
 
     CLI11_PARSE(app, argc, argv);
 

@@ -1,14 +1,14 @@
-// The switchyard command: version, help, config check, and refusing an invalid config
-// with file, line and key (exit code 2).
+// The switchyard command: version, help, config check, refusing an invalid config with file,
+// line and key (exit code 2), tokens, and cache invalidate|stats against a running gateway.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GATEWAY_BIN } from './harness.mjs';
+import { GATEWAY_BIN, ADMIN_KEY, startMock, startGateway, stopStack, postJson } from './harness.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const run = (...args) => spawnSync(GATEWAY_BIN, args, { encoding: 'utf8', timeout: 10000 });
@@ -93,4 +93,72 @@ test('tokens count and encode: catalog models, name fallback, files and stdin, b
   const badVocab = count(['--vocab', 'gpt2'], 'x');
   assert.equal(badVocab.status, 1);
   assert.match(badVocab.stderr, /unknown vocabulary 'gpt2'/);
+});
+
+// Async, so the gateway (a child of this process) keeps being served while the CLI runs.
+function runAsync(args, env) {
+  return new Promise((resolve) => {
+    const p = spawn(GATEWAY_BIN, args, { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => { stdout += d; });
+    p.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => p.kill('SIGKILL'), 15000);
+    p.on('close', (status) => { clearTimeout(timer); resolve({ status, stdout, stderr }); });
+  });
+}
+
+test('cache invalidate and stats call a running gateway with the admin key', async () => {
+  const mock = await startMock();
+  const gw = await startGateway(mock.port, { open_access: false });
+  try {
+    const admin = { authorization: `Bearer ${ADMIN_KEY}` };
+    const ask = (text) => postJson(`${gw.base}/v1/chat/completions`,
+      { model: 'mock-gpt', temperature: 0, messages: [{ role: 'user', content: text }] }, admin);
+    for (const text of ['the invoice total', 'the weather today']) {
+      assert.equal((await ask(text)).headers.get('x-switchyard-cache'), 'miss');
+      assert.equal((await ask(text)).headers.get('x-switchyard-cache'), 'hit');
+    }
+    const cli = (...args) => runAsync(['cache', ...args, '--config', gw.configFile],
+      { SY_TEST_ADMIN_KEY: ADMIN_KEY });
+    const url = ['--url', `http://127.0.0.1:${gw.port}/v1`];
+
+    let r = await cli('invalidate', '--prompt-regex', 'invoice', ...url);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).removed, 1);
+    assert.equal((await ask('the invoice total')).headers.get('x-switchyard-cache'), 'miss');
+    assert.equal((await ask('the weather today')).headers.get('x-switchyard-cache'), 'hit');
+
+    r = await cli('stats', ...url);
+    assert.equal(r.status, 0, r.stderr);
+    const stats = JSON.parse(r.stdout);
+    assert.ok(stats.lookups.hits >= 3 && stats.entries === 2, r.stdout);
+
+    r = await cli('invalidate', '--all', ...url);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).removed, 2);
+
+    // Bad arguments and a missing key are exit code 2 with a message; a wrong key is the
+    // gateway's 401, exit code 1.
+    r = await cli('invalidate', ...url);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /name what to invalidate/);
+    r = await cli('invalidate', '--older-than', '5 weeks', ...url);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--older-than must be a duration/);
+    r = await runAsync(['cache', 'stats', '--config', gw.configFile, ...url], { SY_TEST_ADMIN_KEY: '' });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /SY_TEST_ADMIN_KEY is not set/);
+    r = await runAsync(['cache', 'stats', '--config', gw.configFile, ...url],
+      { SY_TEST_ADMIN_KEY: 'sk-sy-not-the-admin-key-000000' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /answered 401/);
+  } finally {
+    await stopStack(gw, mock);
+  }
+  // Nothing listening: a clear error, exit code 1.
+  const r = await runAsync(['cache', 'stats', '--url', `http://127.0.0.1:${gw.port}`],
+    { SWITCHYARD_ADMIN_KEY: 'sk-sy-whatever-000000000000' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /cannot reach the gateway/);
 });
