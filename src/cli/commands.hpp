@@ -19,5 +19,7 @@ void add_accounting_commands(CLI::App& app, std::vector<std::pair<CLI::App*, Act
 void add_token_commands(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& actions);
 // `switchyard cache invalidate|stats` (over HTTP to a running gateway, with the admin key).
 void add_cache_commands(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& actions);
+// `switchyard ingest|query|chunk` (RAG collections in a local SQLite store).
+void add_rag_commands(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& actions);
 
 }  // namespace switchyard::cli

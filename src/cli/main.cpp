@@ -1,4 +1,5 @@
-// The `switchyard` command: serve, version, config check|default, keys, usage, tokens, cache.
+// The `switchyard` command: serve, version, config check|default, keys, usage, tokens, cache,
+// ingest, query, chunk.
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
@@ -63,6 +64,7 @@ int main(int argc, char** argv) {
     switchyard::cli::add_accounting_commands(app, actions);
     switchyard::cli::add_token_commands(app, actions);
     switchyard::cli::add_cache_commands(app, actions);
+    switchyard::cli::add_rag_commands(app, actions);
 
     CLI11_PARSE(app, argc, argv);
 
