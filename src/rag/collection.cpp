@@ -523,6 +523,15 @@ Result<IngestResult> Collection::ingest(const Document& document) {
     if (first_invalid_utf8(document.id) != document.id.size()) {
         return invalid("document id is not valid UTF-8", "id", "invalid_document_id");
     }
+    if (document.text.size() > options_.max_document_bytes) {
+        return Error{.kind = ErrorKind::kRequestTooLarge,
+                     .message = "document '" + document.id + "' has " +
+                                std::to_string(document.text.size()) +
+                                " bytes; the collection takes at most " +
+                                std::to_string(options_.max_document_bytes),
+                     .param = "text",
+                     .code = "document_too_large"};
+    }
     if (auto ok = validate_text(document); !ok) return ok.error();
     const std::string hash = content_hash(document.text);
 
@@ -762,7 +771,8 @@ Result<std::vector<RetrievedChunk>> Collection::query(const QueryRequest& reques
     }
     std::vector<SearchHit> hits;
     if (lists.size() == 2) {
-        hits = reciprocal_rank_fusion(lists, request.mmr ? depth : top_k);
+        const double weights[] = {request.bm25_weight, request.dense_weight};
+        hits = reciprocal_rank_fusion(lists, request.mmr ? depth : top_k, kRrfK, weights);
     } else {
         hits = std::move(lists.front());
     }

@@ -409,6 +409,72 @@ TEST(Collection, BadInputGetsClearErrorsOrDocumentedResults) {
     EXPECT_EQ(parse_retrieval_mode("bm25"), RetrievalMode::kBm25);
 }
 
+TEST(Collection, EnormousLinesAreChunkedAndOversizedDocumentsRefused) {
+    CollectionOptions options = small_chunks(1000, 100);
+    options.max_document_bytes = 3'000'000;
+    options.embed_batch = 64;
+    auto c = make(memory_store(), std::make_shared<CountingEmbedder>(), options);
+    // 2 MB on one line with no spaces: cut into chunks like any other text.
+    std::string line(2'000'000, 'a');
+    line.replace(1'500'000, 6, "needle");
+    const auto r = ingest_ok(*c, doc("line", line));
+    EXPECT_GE(r.chunks, 2000u);
+    auto hits = query_ok(*c, "aaaaneedleaaaa", RetrievalMode::kBm25, 1);
+    EXPECT_TRUE(hits.empty());  // no word boundary: the needle is not a word of its own
+    const auto chunks = c->chunks("line");
+    size_t covered = 0;
+    for (const auto& ch : chunks)
+        covered = std::max(covered, ch.byte_end);
+    EXPECT_EQ(covered, line.size());
+
+    auto big = c->ingest(doc("big", std::string(3'000'001, 'x')));
+    ASSERT_FALSE(big.ok());
+    EXPECT_EQ(big.error().kind, ErrorKind::kRequestTooLarge);
+    EXPECT_EQ(big.error().code, "document_too_large");
+    EXPECT_FALSE(c->document("big").has_value());
+}
+
+// Dense ranking decided by a marker word: texts with "alpha" point one way, others another.
+class MarkerEmbedder final : public Embedder {
+public:
+    std::string_view name() const override { return "marker-2"; }
+    size_t dimension() const override { return 2; }
+    std::string embed(std::span<const std::string_view> texts, EmbeddingBatch& out) const override {
+        out = EmbeddingBatch(texts.size(), 2);
+        for (size_t i = 0; i < texts.size(); ++i) {
+            const bool alpha = texts[i].find("alpha") != std::string_view::npos;
+            out.row(i)[alpha ? 0 : 1] = 1.0f;
+        }
+        return "";
+    }
+};
+
+TEST(Collection, HybridWeightsFavourOneList) {
+    auto c = make(memory_store(), std::make_shared<MarkerEmbedder>(), small_chunks(400));
+    ingest_ok(*c, doc("lexical", "zyxel zyxel zyxel router"));
+    ingest_ok(*c, doc("marker",
+                      "alpha and many other words that make this text much longer "
+                      "than the other one, so that its single match scores low"));
+    QueryRequest q;
+    q.text = "zyxel alpha";
+    q.top_k = 2;
+    q.mode = RetrievalMode::kBm25;
+    const auto bm25 = c->query(q).value();
+    q.mode = RetrievalMode::kDense;
+    const auto dense = c->query(q).value();
+    ASSERT_EQ(bm25.size(), 2u);
+    ASSERT_EQ(dense.size(), 2u);
+    ASSERT_EQ(bm25[0].document_id, "lexical");  // the two lists disagree
+    ASSERT_EQ(dense[0].document_id, "marker");
+    q.mode = RetrievalMode::kHybrid;
+    q.bm25_weight = 3;
+    q.dense_weight = 1;
+    EXPECT_EQ(c->query(q).value()[0].document_id, "lexical");
+    q.bm25_weight = 1;
+    q.dense_weight = 3;
+    EXPECT_EQ(c->query(q).value()[0].document_id, "marker");
+}
+
 TEST(Collection, FiltersRunInsideTheSearch) {
     auto c = make(memory_store(), std::make_shared<CountingEmbedder>(), small_chunks(400));
     // 20 strong matches without the tag, 3 weak ones with it.

@@ -15,9 +15,9 @@
 // Embedding runs outside the locks. The RagStore serialises its SQLite connection.
 // Failure: results, never exceptions: invalid_request for bad input (code empty_document,
 // invalid_utf8, binary_content, invalid_top_k, empty_query, embedder_mismatch,
-// collection_exists, invalid_name), not_found (code collection_not_found,
-// document_not_found), upstream for an embedder that fails (code embedding_failed), internal
-// for SQLite failures (the message names the file).
+// collection_exists, invalid_name), request_too_large (code document_too_large), not_found (code
+// collection_not_found, document_not_found), upstream for an embedder that fails (code
+// embedding_failed), internal for SQLite failures (the message names the file).
 #pragma once
 
 #include <atomic>
@@ -77,8 +77,9 @@ struct CollectionOptions {
         .format = TextFormat::kAuto,
         .embedder = nullptr,
         .semantic = {}};
-    size_t embed_batch = 64;       // chunks per embedder call
-    VectorIndexOptions vectors{};  // dim is taken from the embedder
+    size_t embed_batch = 64;                // chunks per embedder call
+    size_t max_document_bytes = 64u << 20;  // larger texts: request_too_large
+    VectorIndexOptions vectors{};           // dim is taken from the embedder
     Bm25Options bm25{};
 };
 
@@ -114,6 +115,9 @@ struct QueryRequest {
     bool mmr = false;         // re-rank the fused candidates by maximal marginal relevance
     double mmr_lambda = 0.5;
     size_t candidates = 0;  // depth of each list before fusion / MMR; 0: max(50, 4 * top_k)
+    // Hybrid: RRF weights of the two lists (score = sum of weight / (60 + rank)).
+    double bm25_weight = 1.0;
+    double dense_weight = 1.0;
 };
 
 struct CollectionStats {
