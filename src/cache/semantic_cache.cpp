@@ -426,14 +426,16 @@ bool SemanticCache::erase_locked(Partition& p, uint64_t id) {
     return true;
 }
 
-void SemanticCache::insert(SemanticQuery& q, const CacheKey& key) {
-    if (q.vector.empty() && !embed(q.text, q.vector)) return;
+void SemanticCache::insert(const SemanticQuery& q, const CacheKey& key) {
+    std::vector<float> embedded;
+    if (q.vector.empty() && !embed(q.text, embedded)) return;
+    const std::vector<float>& vector = q.vector.empty() ? embedded : q.vector;
     auto p = find_or_create(q.partition, q.ns);
     Item item{key, prompt_features(q.text)};
     std::unique_lock lock(p->mu);
     if (auto it = p->by_key.find(key); it != p->by_key.end()) erase_locked(*p, it->second);
     const uint64_t id = p->next_id++;
-    if (!p->index.add(id, q.vector)) return;
+    if (!p->index.add(id, vector)) return;
     p->items.emplace(id, std::move(item));
     p->by_key[key] = id;
     p->order.push_back(id);

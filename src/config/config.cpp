@@ -730,9 +730,10 @@ public:
     }
 
     void load_cache(const YAML::Node& n, CacheConfig& c) const {
-        check_keys(n, "cache",
-                   {"enabled", "max_mb", "max_entry_kb", "default_ttl_s", "stale_grace_s",
-                    "max_temperature", "policy", "shared_models", "single_flight_wait_ms"});
+        check_keys(
+            n, "cache",
+            {"enabled", "max_mb", "max_entry_kb", "default_ttl_s", "stale_grace_s",
+             "max_temperature", "policy", "shared_models", "single_flight_wait_ms", "semantic"});
         if (n["enabled"]) c.enabled = boolean(n["enabled"], "cache.enabled");
         if (n["max_mb"]) c.max_mb = integer(n["max_mb"], "cache.max_mb", 1, 1 << 20);
         if (n["max_entry_kb"]) {
@@ -758,6 +759,46 @@ public:
         if (n["single_flight_wait_ms"]) {
             c.single_flight_wait_ms =
                 integer(n["single_flight_wait_ms"], "cache.single_flight_wait_ms", 0, 600'000);
+        }
+        if (n["semantic"]) load_semantic_cache(n["semantic"], c.semantic);
+    }
+
+    double similarity(const YAML::Node& node, const std::string& key) const {
+        const double v = number(node, key, 0);
+        if (v > 1) fail(node, key, "must be a cosine similarity between 0 and 1");
+        return v;
+    }
+
+    void load_semantic_cache(const YAML::Node& n, SemanticCacheConfig& s) const {
+        check_keys(n, "cache.semantic",
+                   {"enabled", "threshold", "thresholds", "embedder", "max_entries_per_partition",
+                    "multi_turn", "veto_radius"});
+        if (n["enabled"]) s.enabled = boolean(n["enabled"], "cache.semantic.enabled");
+        if (n["threshold"]) s.threshold = similarity(n["threshold"], "cache.semantic.threshold");
+        if (const auto t = n["thresholds"]) {
+            if (!t.IsMap()) {
+                fail(t, "cache.semantic.thresholds", "must be a mapping of model or route to 0..1");
+            }
+            for (const auto& kv : t) {
+                const auto model = kv.first.as<std::string>();
+                s.thresholds.emplace_back(
+                    model, similarity(kv.second, "cache.semantic.thresholds." + model));
+            }
+        }
+        if (n["embedder"]) {
+            s.embedder = str(n["embedder"], "cache.semantic.embedder");
+            if (s.embedder != "glove" && s.embedder != "hashing") {
+                fail(n["embedder"], "cache.semantic.embedder", "must be glove or hashing");
+            }
+        }
+        if (n["max_entries_per_partition"]) {
+            s.max_entries_per_partition =
+                integer(n["max_entries_per_partition"], "cache.semantic.max_entries_per_partition",
+                        1, 10'000'000);
+        }
+        if (n["multi_turn"]) s.multi_turn = boolean(n["multi_turn"], "cache.semantic.multi_turn");
+        if (n["veto_radius"]) {
+            s.veto_radius = similarity(n["veto_radius"], "cache.semantic.veto_radius");
         }
     }
 

@@ -7,8 +7,12 @@
 #include <charconv>
 #include <ctime>
 
+#include <spdlog/spdlog.h>
+
 #include "switchyard/core/anthropic_codec.hpp"
 #include "switchyard/core/openai_codec.hpp"
+#include "switchyard/rag/glove_embedder.hpp"
+#include "switchyard/rag/hashing_embedder.hpp"
 
 namespace switchyard {
 namespace {
@@ -157,7 +161,83 @@ Result<CachePlan> plan_cache(RequestContext& ctx, const ChatRequest& req) {
     plan.ns = shared ? std::string("shared") : (ctx.key ? "key:" + ctx.key->key.id : "open");
     if (!sub_namespace.empty()) plan.ns += "/" + sub_namespace;
     plan.key = cache::request_key(plan.ns, req);
+    if (cache::SemanticCache* s = semantic_cache(ctx.gateway)) {
+        plan.semantic = cache::semantic_query(plan.ns, req, s->options().multi_turn);
+    }
     return plan;
+}
+
+cache::SemanticCache* semantic_cache(Gateway& g) {
+    cache::ResponseCache* c = g.response_cache();
+    const auto& cfg = g.config().cache.semantic;
+    if (c == nullptr || !cfg.enabled) return nullptr;
+    return c->semantic([&]() -> std::shared_ptr<cache::SemanticCache> {
+        std::shared_ptr<const rag::Embedder> embedder;
+        if (cfg.embedder == "hashing") {
+            embedder = std::make_shared<rag::HashingEmbedder>();
+        } else {
+            auto opened = rag::GloveEmbedder::open();
+            if (auto* error = std::get_if<std::string>(&opened)) {
+                spdlog::error("semantic cache disabled: {}", *error);
+                return nullptr;
+            }
+            embedder = std::move(std::get<std::unique_ptr<rag::GloveEmbedder>>(opened));
+        }
+        cache::SemanticOptions o;
+        o.threshold = static_cast<float>(cfg.threshold);
+        for (const auto& [model, t] : cfg.thresholds)
+            o.model_thresholds.emplace_back(model, static_cast<float>(t));
+        o.max_entries_per_partition = static_cast<size_t>(cfg.max_entries_per_partition);
+        o.multi_turn = cfg.multi_turn;
+        o.veto_radius = static_cast<float>(cfg.veto_radius);
+        spdlog::info("semantic cache on: embedder {}, threshold {:.2f}", embedder->name(),
+                     o.threshold);
+        return std::make_shared<cache::SemanticCache>(std::move(o), std::move(embedder));
+    });
+}
+
+std::optional<SemanticHit> semantic_lookup(RequestContext& ctx, CachePlan& plan) {
+    Gateway& g = ctx.gateway;
+    cache::SemanticCache* s = semantic_cache(g);
+    if (s == nullptr || !plan.semantic) return std::nullopt;
+    const auto out = s->lookup(*plan.semantic);
+    std::string_view result = "miss";
+    std::optional<SemanticHit> found;
+    switch (out.result) {
+        case cache::SemanticCache::Result::kHit: {
+            auto hit = g.response_cache()->lookup(out.match->key, g.now_ms(), plan.max_age_ms,
+                                                  false, true);
+            if (hit) {
+                result = "hit";
+                found = SemanticHit{std::move(*hit), *out.match};
+            } else {
+                // The answer it stood for expired, was evicted or invalidated.
+                result = "gone";
+                s->remove(plan.semantic->partition, out.match->entry_id);
+            }
+            break;
+        }
+        case cache::SemanticCache::Result::kVetoed:
+            result = "vetoed";
+            break;
+        case cache::SemanticCache::Result::kTightened:
+            result = "tightened";
+            break;
+        case cache::SemanticCache::Result::kMiss:
+            break;
+    }
+    g.metrics().count_event(ctx.worker_index, "switchyard_cache_semantic_lookups_total",
+                            {{"result", result}});
+    return found;
+}
+
+void remember_semantic_hit(RequestContext& ctx, const CachePlan& plan, const SemanticHit& hit,
+                           ErrorStyle style) {
+    cache::SemanticCache* s = semantic_cache(ctx.gateway);
+    if (s == nullptr || !plan.semantic) return;
+    std::string id = (style == ErrorStyle::kOpenAI ? "chatcmpl-" : "msg_") + ctx.id;
+    std::string owner = ctx.key ? ctx.key->key.id : std::string();
+    s->remember_hit(std::move(id), std::move(owner), *plan.semantic, hit.match);
 }
 
 awaitable<void> replay_cached(RequestContext& ctx, const ChatRequest& req, ErrorStyle style,
@@ -244,7 +324,11 @@ void store_answer(RequestContext& ctx, const CachePlan& plan, const ChatRequest&
     e.expires_ms = now + plan.ttl_ms;
     e.stale_until_ms = e.expires_ms + ctx.gateway.config().cache.stale_grace_s * 1000;
     e.cost_nusd = cost_nusd;
-    c->store(plan.key, std::move(e), now);
+    const bool stored = c->store(plan.key, std::move(e), now);
+    if (stored && plan.semantic) {
+        if (cache::SemanticCache* s = semantic_cache(ctx.gateway))
+            s->insert(*plan.semantic, plan.key);
+    }
 }
 
 }  // namespace switchyard

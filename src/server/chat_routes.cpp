@@ -196,15 +196,26 @@ Error exhausted_error(const std::vector<Failure>& failures, const Error& last,
 
 // Answers from a cache hit, when the model that answered is still served and the caller may
 // use it (false otherwise: the request goes on as a miss). The ledger row is marked a hit.
+// `semantic`: the hit was found for a similar prompt (x-switchyard-cache: semantic, with the
+// similarity; remembered for POST /v1/cache/feedback).
 awaitable<bool> answer_from_cache(RequestContext& ctx, const ChatRequest& req, ErrorStyle style,
-                                  const cache::ResponseCache::Hit& hit, std::string route) {
+                                  const cache::ResponseCache::Hit& hit, std::string route,
+                                  const CachePlan* plan = nullptr,
+                                  const SemanticHit* semantic = nullptr) {
     auto target = ctx.gateway.resolve(hit.entry->answer.model);
     if (!target) co_return false;
     if (ctx.key && !ctx.key->key.allows_model(target->model->name)) co_return false;
     RequestAccount acct(ctx, *target);
     acct.set_cache_hit();
     acct.set_route(std::move(route));
-    co_await replay_cached(ctx, req, style, hit, "hit");
+    std::string_view how = "hit";
+    if (semantic != nullptr && plan != nullptr) {
+        how = "semantic";
+        ctx.response.set_header("x-switchyard-cache-similarity",
+                                fmt::format("{:.4f}", semantic->match.similarity));
+        remember_semantic_hit(ctx, *plan, *semantic, style);
+    }
+    co_await replay_cached(ctx, req, style, hit, how);
     co_return true;
 }
 
@@ -216,7 +227,7 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
         co_await send_error(ctx, cache_planned.error(), style);
         co_return;
     }
-    const CachePlan& cplan = *cache_planned;
+    CachePlan& cplan = *cache_planned;
     if (cplan.active && cplan.lookup) {
         auto hit = g.response_cache()->lookup(cplan.key, g.now_ms(), cplan.max_age_ms);
         if (hit) {
@@ -225,6 +236,15 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
             const bool answered =
                 co_await answer_from_cache(ctx, req, style, *hit, std::move(route));
             if (answered) co_return;
+        } else if (cplan.semantic) {
+            auto similar = semantic_lookup(ctx, cplan);
+            if (similar) {
+                std::string route =
+                    fmt::format("semantic cache hit ({:.3f})", similar->match.similarity);
+                const bool answered = co_await answer_from_cache(
+                    ctx, req, style, similar->hit, std::move(route), &cplan, &*similar);
+                if (answered) co_return;
+            }
         }
     }
 

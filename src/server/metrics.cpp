@@ -67,6 +67,9 @@ const std::vector<Metrics::EventFamily> Metrics::kEventFamilies = {
      "chosen model and reason."},
     {"switchyard_chain_exhausted_total",
      "Requests whose every candidate failed (answered 503 or the last error), by route."},
+    {"switchyard_cache_semantic_lookups_total",
+     "Semantic cache lookups after an exact miss, by result (hit, miss, vetoed by a guard, "
+     "tightened by feedback, gone: the exact entry had expired or been evicted)."},
 };
 
 Metrics::Metrics(int n_shards, std::vector<std::pair<std::string, std::string>> models)

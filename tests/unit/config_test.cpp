@@ -154,6 +154,43 @@ TEST(Config, RoutingAndResilienceErrorsNameTheKey) {
     EXPECT_NE(std::string(e.what()).find("reserved"), std::string::npos);
 }
 
+TEST(Config, SemanticCacheSectionParsesAndNamesBadKeys) {
+    const std::string models =
+        "models:\n  - name: a\n    provider: ollama\n    base_url: http://x/v1\n";
+    auto c = load_config_string(models, "x.yaml");
+    EXPECT_FALSE(c.cache.semantic.enabled);  // off unless asked for
+    EXPECT_EQ(c.cache.semantic.embedder, "glove");
+    c = load_config_string(
+        "cache:\n  semantic:\n    enabled: true\n    threshold: 0.93\n"
+        "    thresholds: {a: 0.97}\n    embedder: hashing\n    multi_turn: true\n"
+        "    max_entries_per_partition: 500\n    veto_radius: 0.8\n" +
+            models,
+        "x.yaml");
+    const auto& s = c.cache.semantic;
+    EXPECT_TRUE(s.enabled);
+    EXPECT_DOUBLE_EQ(s.threshold, 0.93);
+    ASSERT_EQ(s.thresholds.size(), 1u);
+    EXPECT_EQ(s.thresholds[0].first, "a");
+    EXPECT_DOUBLE_EQ(s.thresholds[0].second, 0.97);
+    EXPECT_EQ(s.embedder, "hashing");
+    EXPECT_TRUE(s.multi_turn);
+    EXPECT_EQ(s.max_entries_per_partition, 500);
+    EXPECT_DOUBLE_EQ(s.veto_radius, 0.8);
+
+    auto e = load_error("cache:\n  semantic:\n    threshold: 1.5\n" + models);
+    EXPECT_EQ(e.line(), 3);
+    EXPECT_EQ(e.key(), "cache.semantic.threshold");
+    e = load_error("cache:\n  semantic:\n    embedder: bert\n" + models);
+    EXPECT_EQ(e.key(), "cache.semantic.embedder");
+    EXPECT_NE(std::string(e.what()).find("glove or hashing"), std::string::npos);
+    e = load_error("cache:\n  semantic:\n    thresholds: {a: nope}\n" + models);
+    EXPECT_EQ(e.key(), "cache.semantic.thresholds.a");
+    e = load_error("cache:\n  semantic:\n    treshold: 0.9\n" + models);
+    EXPECT_EQ(e.key(), "cache.semantic.treshold");
+    e = load_error("cache:\n  semantic:\n    max_entries_per_partition: 0\n" + models);
+    EXPECT_EQ(e.key(), "cache.semantic.max_entries_per_partition");
+}
+
 TEST(Url, ParsesHostsPortsAndPaths) {
     auto u = Url::parse("http://127.0.0.1:11434/v1/");
     ASSERT_TRUE(u);

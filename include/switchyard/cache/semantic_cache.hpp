@@ -135,7 +135,7 @@ public:
     Outcome lookup(SemanticQuery& q);
     // Indexes q (embedding it if needed) as standing for exact entry `key`. A second insert
     // of the same key in the partition replaces the first.
-    void insert(SemanticQuery& q, const CacheKey& key);
+    void insert(const SemanticQuery& q, const CacheKey& key);
     // Removes an entry's vector (its exact entry is gone, or feedback); false if absent.
     bool remove(const CacheKey& partition, uint64_t entry_id);
     // Drops every partition of namespace `ns` (nullopt: all). Returns the entries removed.

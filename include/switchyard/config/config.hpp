@@ -187,6 +187,18 @@ struct ResilienceConfig {
     std::string incidents_path = "switchyard-incidents.jsonl";  // empty = memory only
 };
 
+// The semantic side of the response cache (docs/cache.md, "Semantic cache").
+struct SemanticCacheConfig {
+    bool enabled = false;
+    double threshold = 0.80;  // cosine similarity needed for a hit
+    // Per requested model or route (cache.semantic.thresholds: {model: 0.95}).
+    std::vector<std::pair<std::string, double>> thresholds;
+    std::string embedder = "glove";  // glove | hashing (the RAG engine's built-ins)
+    int64_t max_entries_per_partition = 10'000;
+    bool multi_turn = false;    // also requests with earlier turns (matched exactly)
+    double veto_radius = 0.85;  // feedback tightens the threshold this close to a bad hit
+};
+
 // The response cache (docs/cache.md).
 struct CacheConfig {
     bool enabled = true;
@@ -202,6 +214,7 @@ struct CacheConfig {
     // Identical cacheable requests arriving together make one upstream call; the others
     // wait this long at most for its answer, then go on their own.
     int64_t single_flight_wait_ms = 30'000;  // 0 = off
+    SemanticCacheConfig semantic;
 };
 
 struct Config {
