@@ -316,6 +316,8 @@ struct QueryOptions {
     std::string filter;
     bool mmr = false;
     double mmr_lambda = 0.5;
+    double bm25_weight = 1.0;
+    double dense_weight = 1.0;
     size_t budget = 0;  // tokens; 0: print the hits instead of a context
     std::string vocab = "cl100k_base";
     bool json = false;
@@ -333,6 +335,8 @@ int run_query(const QueryOptions& o) {
     request.mode = *mode;
     request.mmr = o.mmr;
     request.mmr_lambda = o.mmr_lambda;
+    request.bm25_weight = o.bm25_weight;
+    request.dense_weight = o.dense_weight;
     if (!o.filter.empty()) {
         auto filter = rag::MetadataFilter::parse_json(o.filter);
         if (!filter) {
@@ -588,6 +592,8 @@ void add_rag_commands(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& 
                       "Metadata filter as JSON, e.g. '{\"source\":{\"prefix\":\"docs/\"}}'");
     query->add_flag("--mmr", qo->mmr, "Re-rank for diversity (maximal marginal relevance)");
     query->add_option("--mmr-lambda", qo->mmr_lambda, "MMR relevance weight (default: 0.5)");
+    query->add_option("--bm25-weight", qo->bm25_weight, "Hybrid: weight of the BM25 list (1)");
+    query->add_option("--dense-weight", qo->dense_weight, "Hybrid: weight of the dense list (1)");
     query->add_option("--budget", qo->budget,
                       "Pack the hits into a context of at most this many tokens, with citations");
     query->add_option("--vocab", qo->vocab, "Vocabulary for --budget (default: cl100k_base)");

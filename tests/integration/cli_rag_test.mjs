@@ -59,6 +59,10 @@ test('ingest a directory, re-ingest unchanged, query in every mode', () => {
     assert.match(hits[0].source, /solar\.md$/, mode);
     assert.match(hits[0].text, /inverter/i, mode);
   }
+  r = run('query', '--collection', 'notes', '--db', db, '--bm25-weight', '3', '--json', '-k', '1',
+    'tomatoes watering');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(JSON.parse(r.stdout)[0].source, /garden\.txt$/);
   // HTML: the text is indexed, scripts and styles are not.
   r = run('query', '--collection', 'notes', '--db', db, '--mode', 'bm25', '--json', 'sourdough yeast');
   assert.match(JSON.parse(r.stdout)[0].source, /bread\.html$/);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "switchyard/rag/collection.hpp"
+#include "switchyard/rag/collection_registry.hpp"
 #include "switchyard/rag/hashing_embedder.hpp"
 #include "switchyard/rag/rag_store.hpp"
 
@@ -568,6 +569,45 @@ TEST(Collection, QueriesSeeWholeDocumentsWhileTheyAreReingested) {
     for (auto& t : readers)
         t.join();
     EXPECT_EQ(mixed, 0);
+}
+
+TEST(CollectionRegistry, HandsOutOneObjectPerCollection) {
+    TempFile file;
+    auto embedder = std::make_shared<CountingEmbedder>();
+    int resolved = 0;
+    auto resolve = [&](std::string_view name) -> Result<std::shared_ptr<const Embedder>> {
+        ++resolved;
+        if (name == "hashing-256") return std::shared_ptr<const Embedder>(embedder);
+        return Error::invalid_request("unknown embedder '" + std::string(name) + "'", "embedder",
+                                      "unknown_embedder");
+    };
+    {
+        CollectionRegistry registry(RagStore::open(file.path).value(), resolve, small_chunks());
+        auto created = registry.create("notes", "hashing-256");
+        ASSERT_TRUE(created.ok()) << created.error().message;
+        EXPECT_EQ(registry.create("notes", "hashing-256").error().code, "collection_exists");
+        EXPECT_EQ(registry.create("other", "nope").error().code, "unknown_embedder");
+        auto got = registry.get("notes");
+        ASSERT_TRUE(got.ok());
+        EXPECT_EQ(got.value().get(), created.value().get());
+        ingest_ok(*got.value(), doc("solar", kSolar));
+        EXPECT_EQ(registry.get("missing").error().code, "collection_not_found");
+    }
+    // A new registry (a restarted server) opens it from the store with the stored embedder.
+    CollectionRegistry registry(RagStore::open(file.path).value(), resolve, small_chunks());
+    resolved = 0;
+    auto first = registry.get("notes");
+    ASSERT_TRUE(first.ok()) << first.error().message;
+    auto second = registry.get("notes");
+    EXPECT_EQ(first.value().get(), second.value().get());
+    EXPECT_EQ(resolved, 1);
+    EXPECT_EQ(first.value()->stats().documents, 1u);
+    EXPECT_EQ(registry.list().value().size(), 1u);
+    ASSERT_TRUE(registry.drop("notes").ok());
+    EXPECT_EQ(registry.get("notes").error().code, "collection_not_found");
+    EXPECT_EQ(registry.drop("notes").error().code, "collection_not_found");
+    // The dropped object still answers from memory, but cannot write.
+    EXPECT_FALSE(first.value()->ingest(doc("garden", kGarden)).ok());
 }
 
 }  // namespace
