@@ -17,6 +17,8 @@
 #include "switchyard/rag/collection_registry.hpp"
 #include "switchyard/rag/hashing_embedder.hpp"
 #include "switchyard/rag/rag_store.hpp"
+#include "switchyard/tokens/tokenizer_registry.hpp"
+#include "switchyard/tokens/vocab_file.hpp"
 
 namespace switchyard::rag {
 namespace {
@@ -569,6 +571,50 @@ TEST(Collection, QueriesSeeWholeDocumentsWhileTheyAreReingested) {
     for (auto& t : readers)
         t.join();
     EXPECT_EQ(mixed, 0);
+}
+
+TEST(Collection, StoresItsChunkingConfigTokensAndSemanticIncluded) {
+    TempFile file;
+    tokens::TokenizerRegistry vocabularies(tokens::default_vocab_dir());
+    auto got = vocabularies.get("cl100k_base");
+    ASSERT_TRUE(std::holds_alternative<const tokens::Tokenizer*>(got)) << std::get<1>(got);
+    const tokens::Tokenizer* cl100k = std::get<0>(got);
+    auto embedder = std::make_shared<CountingEmbedder>();
+    auto store = RagStore::open(file.path).value();
+    CollectionOptions tokens_options;
+    tokens_options.chunking.strategy = ChunkStrategy::kSentence;
+    tokens_options.chunking.size = {
+        .size = 16, .overlap = 0, .unit = SizeUnit::kTokens, .tokenizer = cl100k};
+    auto by_tokens = make(store, embedder, tokens_options, "by-tokens");
+    ingest_ok(*by_tokens, doc("solar", kSolar));
+    for (const auto& ch : by_tokens->chunks("solar"))
+        EXPECT_LE(cl100k->count(ch.text), 16u);
+    CollectionOptions semantic_options;
+    semantic_options.chunking.strategy = ChunkStrategy::kSemantic;
+    semantic_options.chunking.size = {
+        .size = 0, .overlap = 0, .unit = SizeUnit::kCharacters, .tokenizer = nullptr};
+    auto semantic = make(store, embedder, semantic_options, "semantic");
+    ingest_ok(*semantic, doc("garden", std::string(kGarden) + "\n\n" + kBread));
+    EXPECT_GE(semantic->document("garden")->chunks, 1u);
+
+    // Reopened: the stored config, and a token-sized collection needs its tokenizer.
+    auto without = Collection::open(store, "by-tokens", embedder);
+    ASSERT_FALSE(without.ok());
+    EXPECT_EQ(without.error().code, "tokenizer_mismatch");
+    EXPECT_NE(without.error().message.find("cl100k_base"), std::string::npos);
+    CollectionOptions with;
+    with.chunking.size.tokenizer = cl100k;
+    auto reopened = Collection::open(store, "by-tokens", embedder, with);
+    ASSERT_TRUE(reopened.ok()) << reopened.error().message;
+    EXPECT_EQ(reopened.value()->chunking().strategy, ChunkStrategy::kSentence);
+    EXPECT_EQ(reopened.value()->chunking().size.unit, SizeUnit::kTokens);
+    EXPECT_EQ(reopened.value()->chunking().size.size, 16u);
+    auto semantic_again = Collection::open(store, "semantic", embedder);
+    ASSERT_TRUE(semantic_again.ok()) << semantic_again.error().message;
+    EXPECT_EQ(semantic_again.value()->chunking().strategy, ChunkStrategy::kSemantic);
+    // The reopened chunker works: a changed document is chunked and replaced.
+    const auto r = ingest_ok(*semantic_again.value(), doc("garden", kBread));
+    EXPECT_EQ(r.outcome, IngestOutcome::kReplaced);
 }
 
 TEST(CollectionRegistry, HandsOutOneObjectPerCollection) {
