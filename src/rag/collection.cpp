@@ -23,7 +23,14 @@ struct Collection::DocEntry {
     std::string content_hash;
     size_t bytes = 0;
     Metadata metadata;
+    Metadata filterable;              // metadata, then "source" and "document_id"
     std::vector<uint64_t> chunk_ids;  // in chunk order
+
+    void set_filterable() {
+        filterable = metadata;
+        filterable.emplace_back("source", source);
+        filterable.emplace_back("document_id", id);
+    }
 };
 
 struct Collection::ChunkEntry {
@@ -375,6 +382,7 @@ Status Collection::load() {
             if (!metadata) return Error::internal("rag store: malformed metadata");
             entry->metadata = std::move(*metadata);
             entry->bytes = static_cast<size_t>(d.int64(4));
+            entry->set_filterable();
             docs.emplace(entry->id, std::move(entry));
         }
         storage::SqliteStatement c(
@@ -572,6 +580,7 @@ Result<IngestResult> Collection::ingest(const Document& document) {
         auto doc = std::make_shared<DocEntry>(*current);
         doc->source = document.source;
         doc->metadata = document.metadata;
+        doc->set_filterable();
         std::unique_lock lock(mutex_);
         publish_locked(document.id, std::move(doc), nullptr, nullptr);
         result.outcome = IngestOutcome::kMetadataUpdated;
@@ -646,6 +655,7 @@ Result<IngestResult> Collection::ingest(const Document& document) {
     doc->content_hash = hash;
     doc->bytes = document.text.size();
     doc->metadata = document.metadata;
+    doc->set_filterable();
     doc->chunk_ids = std::move(ids).value();
     std::vector<ChunkEntry> entries;
     entries.reserve(built->chunks.size());
@@ -755,7 +765,7 @@ Result<std::vector<RetrievedChunk>> Collection::query(const QueryRequest& reques
 
     auto matches = [&](uint64_t id) {
         auto it = chunks_.find(id);
-        return it != chunks_.end() && request.filter.matches(it->second->doc->metadata);
+        return it != chunks_.end() && request.filter.matches(it->second->doc->filterable);
     };
     ChunkFilter filter;
     if (!request.filter.empty()) filter = ChunkFilter(matches);

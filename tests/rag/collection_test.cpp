@@ -498,6 +498,15 @@ TEST(Collection, FiltersRunInsideTheSearch) {
         ASSERT_EQ(hits.size(), 3u);
         for (const auto& h : hits)
             EXPECT_EQ(h.document_id.substr(0, 4), "weak");
+        // The source and the document id are filterable too.
+        hits = query_ok(*c, "kubernetes pod scheduling", mode, 5,
+                        MetadataFilter().prefix("source", "docs/weak"));
+        ASSERT_EQ(hits.size(), 3u);
+        for (const auto& h : hits)
+            EXPECT_EQ(h.source.substr(0, 9), "docs/weak");
+        hits = query_ok(*c, "kubernetes", mode, 5,
+                        MetadataFilter().in("document_id", {"strong3", "weak1"}));
+        ASSERT_EQ(hits.size(), 2u);
     }
 }
 

@@ -111,8 +111,10 @@ struct QueryRequest {
     std::string text{};
     size_t top_k = 5;  // 0 is an error; more than the collection holds returns every match
     RetrievalMode mode = RetrievalMode::kHybrid;
-    MetadataFilter filter{};  // applied inside each search (never cuts the result short)
-    bool mmr = false;         // re-rank the fused candidates by maximal marginal relevance
+    // Applied inside each search (never cuts the result short), on the document's metadata
+    // plus the fields "source" and "document_id" (a metadata key of the same name wins).
+    MetadataFilter filter{};
+    bool mmr = false;  // re-rank the fused candidates by maximal marginal relevance
     double mmr_lambda = 0.5;
     size_t candidates = 0;  // depth of each list before fusion / MMR; 0: max(50, 4 * top_k)
     // Hybrid: RRF weights of the two lists (score = sum of weight / (60 + rank)).
