@@ -185,7 +185,7 @@ double ResponseCache::priority(const Shard& s, const Entry& e, int64_t hits, int
 }
 
 void ResponseCache::erase(Shard& s, std::unordered_map<CacheKey, Slot, KeyHash>::iterator it) {
-    s.order.erase({it->second.priority, it->first});
+    s.order.erase({it->second.queued, it->first});
     s.bytes -= it->second.entry->bytes;
     s.map.erase(it);
 }
@@ -215,9 +215,12 @@ std::optional<ResponseCache::Hit> ResponseCache::lookup(const CacheKey& key, int
     }
     Slot& slot = it->second;
     ++slot.hits;
-    s.order.erase({slot.priority, key});
     slot.priority = priority(s, e, slot.hits, now_ms);
-    s.order.insert({slot.priority, key});
+    if (slot.priority < slot.queued) {  // the clock stepped back (LRU): re-file now
+        s.order.erase({slot.queued, key});
+        slot.queued = slot.priority;
+        s.order.insert({slot.queued, key});
+    }
     (semantic ? semantic_hits_
      : fresh  ? hits_
               : stale_hits_)
@@ -241,14 +244,23 @@ bool ResponseCache::store(const CacheKey& key, Entry entry, int64_t now_ms) {
     // priority, so entries that stop being hit age out.
     while (!s.order.empty() && s.bytes + shared->bytes > budget) {
         const auto victim = *s.order.begin();
+        auto vit = s.map.find(victim.second);
+        Slot& v = vit->second;
+        if (v.priority > v.queued) {  // hit since it was filed: re-file, look again
+            s.order.erase(s.order.begin());
+            v.queued = v.priority;
+            s.order.insert({v.queued, victim.second});
+            continue;
+        }
         if (options_.policy == EvictionPolicy::kGdsf) s.inflation = victim.first;
-        erase(s, s.map.find(victim.second));
+        erase(s, vit);
         evictions_.fetch_add(1, std::memory_order_relaxed);
     }
     Slot slot;
     slot.entry = shared;
     slot.priority = priority(s, *shared, 0, now_ms);
-    s.order.insert({slot.priority, key});
+    slot.queued = slot.priority;
+    s.order.insert({slot.queued, key});
     s.bytes += shared->bytes;
     s.map.emplace(key, std::move(slot));
     stores_.fetch_add(1, std::memory_order_relaxed);

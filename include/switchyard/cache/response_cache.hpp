@@ -142,9 +142,15 @@ private:
     struct KeyHash {
         size_t operator()(const CacheKey& k) const { return static_cast<size_t>(k.lo); }
     };
+    // `order` holds each entry under `queued`, the priority it had when last placed there.
+    // A hit only raises `priority` (GDSF and LRU priorities never fall, bar a clock stepping
+    // back, which repositions at once), so the order is repaired lazily: eviction re-files
+    // a victim whose priority has grown since and tries the next. A hit then costs no tree
+    // operation, which at a million entries is most of the lookup.
     struct Slot {
         std::shared_ptr<const Entry> entry;
         double priority = 0;
+        double queued = 0;
         int64_t hits = 0;
     };
     struct Shard {
