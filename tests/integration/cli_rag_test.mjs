@@ -63,6 +63,13 @@ test('ingest a directory, re-ingest unchanged, query in every mode', () => {
     'tomatoes watering');
   assert.equal(r.status, 0, r.stderr);
   assert.match(JSON.parse(r.stdout)[0].source, /garden\.txt$/);
+  // Filters: on the source path (the file's path as given) and metadata.
+  r = run('query', '--collection', 'notes', '--db', db, '--json', '-k', '10',
+    '--filter', JSON.stringify({ source: { prefix: path.join(docs, 'sub') } }), 'sun bread backoff');
+  assert.equal(r.status, 0, r.stderr);
+  const filtered = JSON.parse(r.stdout);
+  assert.ok(filtered.length >= 2);
+  for (const h of filtered) assert.ok(h.source.startsWith(path.join(docs, 'sub')), h.source);
   // HTML: the text is indexed, scripts and styles are not.
   r = run('query', '--collection', 'notes', '--db', db, '--mode', 'bm25', '--json', 'sourdough yeast');
   assert.match(JSON.parse(r.stdout)[0].source, /bread\.html$/);
