@@ -835,13 +835,42 @@ public:
         }
     }
 
+    void load_rag(const YAML::Node& n, RagConfig& r) const {
+        check_keys(n, "rag",
+                   {"enabled", "sqlite_path", "embedder", "chunk_size", "chunk_overlap",
+                    "max_document_kb", "top_k", "context_tokens"});
+        if (n["enabled"]) r.enabled = boolean(n["enabled"], "rag.enabled");
+        if (n["sqlite_path"]) r.sqlite_path = str(n["sqlite_path"], "rag.sqlite_path");
+        if (n["embedder"]) {
+            r.embedder = str(n["embedder"], "rag.embedder");
+            if (r.embedder != "glove" && r.embedder != "hashing") {
+                fail(n["embedder"], "rag.embedder", "must be glove or hashing");
+            }
+        }
+        if (n["chunk_size"]) r.chunk_size = integer(n["chunk_size"], "rag.chunk_size", 16, 1 << 20);
+        if (n["chunk_overlap"]) {
+            r.chunk_overlap = integer(n["chunk_overlap"], "rag.chunk_overlap", 0, 1 << 20);
+        }
+        if (r.chunk_overlap >= r.chunk_size) {
+            fail(n["chunk_overlap"] ? n["chunk_overlap"] : n, "rag.chunk_overlap",
+                 "must be smaller than rag.chunk_size");
+        }
+        if (n["max_document_kb"]) {
+            r.max_document_kb = integer(n["max_document_kb"], "rag.max_document_kb", 1, 1 << 20);
+        }
+        if (n["top_k"]) r.top_k = integer(n["top_k"], "rag.top_k", 1, 100);
+        if (n["context_tokens"]) {
+            r.context_tokens = integer(n["context_tokens"], "rag.context_tokens", 1, 1 << 20);
+        }
+    }
+
     Config load(const YAML::Node& root) const {
         Config c;
         c.source = file_;
         if (root.IsNull()) fail(root, "(root)", "config is empty");
         check_keys(root, "",
                    {"server", "upstream", "logging", "auth", "storage", "ledger", "budgets",
-                    "tokens", "routing", "resilience", "cache", "models"});
+                    "tokens", "routing", "resilience", "cache", "rag", "models"});
         if (root["server"]) load_server(root["server"], c.server);
         if (root["auth"]) load_auth(root["auth"], c.auth);
         if (root["storage"]) load_storage(root["storage"], c.storage);
@@ -863,6 +892,7 @@ public:
         if (root["routing"]) load_routing(root["routing"], c.routing);
         if (root["resilience"]) load_resilience(root["resilience"], c.resilience);
         if (root["cache"]) load_cache(root["cache"], c.cache);
+        if (root["rag"]) load_rag(root["rag"], c.rag);
         const auto models = root["models"];
         if (!models) fail(root, "models", "is required (a list of models to serve)");
         if (!models.IsSequence()) fail(models, "models", "must be a list");

@@ -18,34 +18,6 @@ namespace {
 
 using tokens::to_usd;
 
-// Runs blocking work (SQLite) on the gateway's blocking pool and resumes on this worker;
-// an exception thrown by `f` is rethrown here. (Plain handlers, not a coroutine lambda: GCC 12
-// destroys a coroutine lambda's captures twice.)
-template <class F>
-awaitable<std::invoke_result_t<F>> run_blocking(Gateway& gateway, F f) {
-    using R = std::invoke_result_t<F>;
-    auto ex = co_await net::this_coro::executor;
-    co_return co_await net::async_initiate<decltype(net::use_awaitable),
-                                           void(std::exception_ptr, R)>(
-        [&gateway, ex](auto handler, F work) {
-            net::post(gateway.blocking_pool(),
-                      [handler = std::move(handler), work = std::move(work), ex]() mutable {
-                          std::exception_ptr error;
-                          R result{};
-                          try {
-                              result = work();
-                          } catch (...) {
-                              error = std::current_exception();
-                          }
-                          net::post(ex, [handler = std::move(handler), error,
-                                         result = std::move(result)]() mutable {
-                              handler(error, std::move(result));
-                          });
-                      });
-        },
-        net::use_awaitable, std::move(f));
-}
-
 std::string_view header(const RequestContext& ctx, std::string_view name) {
     auto it = ctx.request.find(name);
     return it == ctx.request.end() ? std::string_view{} : it->value();

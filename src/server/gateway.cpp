@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "rag_service.hpp"
 #include "single_flight.hpp"
 #include "switchyard/storage/sqlite.hpp"
 #include "switchyard/tokens/vocab_file.hpp"
@@ -43,6 +44,7 @@ Gateway::Gateway(Config config, Clock clock)
       retry_policy_(config_.resilience.retry),
       retry_budget_(config_.resilience.retry) {
     build_routing();
+    if (config_.rag.enabled) rag_ = std::make_unique<RagService>(config_.rag);
     // Every vocabulary the catalog needs is loaded now, so a missing data file stops the
     // start-up with the fix in the message instead of failing requests later.
     for (const auto& m : config_.models) {

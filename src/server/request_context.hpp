@@ -5,10 +5,12 @@
 
 #include <array>
 #include <chrono>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -98,6 +100,34 @@ struct RequestContext {
     std::shared_ptr<KeyState> key;
 };
 
+// Runs blocking work (SQLite, embedding) on the gateway's blocking pool and resumes on this
+// worker; an exception thrown by `f` is rethrown here. (Plain handlers, not a coroutine
+// lambda: GCC 12 destroys a coroutine lambda's captures twice.)
+template <class F>
+awaitable<std::invoke_result_t<F>> run_blocking(Gateway& gateway, F f) {
+    using R = std::invoke_result_t<F>;
+    auto ex = co_await net::this_coro::executor;
+    co_return co_await net::async_initiate<decltype(net::use_awaitable),
+                                           void(std::exception_ptr, R)>(
+        [&gateway, ex](auto handler, F work) {
+            net::post(gateway.blocking_pool(),
+                      [handler = std::move(handler), work = std::move(work), ex]() mutable {
+                          std::exception_ptr error;
+                          R result{};
+                          try {
+                              result = work();
+                          } catch (...) {
+                              error = std::current_exception();
+                          }
+                          net::post(ex, [handler = std::move(handler), error,
+                                         result = std::move(result)]() mutable {
+                              handler(error, std::move(result));
+                          });
+                      });
+        },
+        net::use_awaitable, std::move(f));
+}
+
 // Sends a complete application/json response.
 awaitable<void> send_json(RequestContext& ctx, http::status status, std::string body);
 // Query string value of `name` in a request target (percent-decoded), or nullopt; "\x01"
@@ -120,6 +150,9 @@ awaitable<void> handle_router(RequestContext& ctx, std::string_view path, std::s
 
 // GET /v1/cache/stats, POST /v1/cache/invalidate.
 awaitable<void> handle_cache_admin(RequestContext& ctx, std::string_view path);
+
+// /v1/rag/collections[/...] (rag_routes.cpp).
+awaitable<void> handle_rag(RequestContext& ctx, std::string_view path);
 
 // Route handlers.
 awaitable<void> dispatch(RequestContext& ctx);

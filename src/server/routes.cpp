@@ -226,6 +226,10 @@ awaitable<void> dispatch(RequestContext& ctx) {
         co_await handle_cache_admin(ctx, target);
         co_return;
     }
+    if (target.starts_with("/v1/rag/")) {
+        co_await handle_rag(ctx, target);
+        co_return;
+    }
     if (target.starts_with("/v1/router/") || target == "/v1/incidents") {
         co_await handle_router(ctx, target, req.target());
         co_return;
@@ -296,7 +300,8 @@ awaitable<void> dispatch(RequestContext& ctx) {
         "POST /v1/messages, POST /v1/embeddings, GET /v1/models, GET /v1/usage, "
         "GET|POST /v1/keys, DELETE /v1/keys/{{id}}, GET /v1/keys/self, GET /v1/router/models, "
         "POST /v1/router/explain, GET /v1/router/circuits, GET /v1/incidents, "
-        "GET /v1/cache/stats, POST /v1/cache/invalidate, GET /healthz, "
+        "GET /v1/cache/stats, POST /v1/cache/invalidate, /v1/rag/collections[/{{c}}[/documents"
+        "[/{{id}}]|/query]], GET /healthz, "
         "GET /metrics",
         std::string_view(req.method_string()), target);
     co_await send_error(ctx, e, ErrorStyle::kOpenAI);

@@ -98,7 +98,9 @@ ${extra.budgets ? `budgets:\n${extra.budgets}\n` : ''}${extra.routing ? `routing
 ${extra.resilience ?? `  retry: {max_attempts: 3, base_delay_ms: 10, max_delay_ms: 100, budget_min_per_s: 1000}
   breaker: {consecutive_failures: 0, minimum_calls: 100000}`}
   incidents_path: ${JSON.stringify(path.join(extra.dir ?? os.tmpdir(), 'incidents.jsonl'))}
-models:
+rag:
+  sqlite_path: ${JSON.stringify(extra.rag_path ?? path.join(extra.dir ?? os.tmpdir(), 'rag.db'))}
+${extra.rag ?? ''}models:
 ${extra.models ? extra.models(base) : `  - name: mock-gpt
     provider: openai
     upstream_model: gpt-4-turbo-upstream

@@ -217,6 +217,20 @@ struct CacheConfig {
     SemanticCacheConfig semantic;
 };
 
+// The RAG engine behind /v1/rag/* and the chat `rag` field (docs/rag.md).
+struct RagConfig {
+    bool enabled = true;
+    // Collections, documents, chunks and vectors; created on first use, not at start-up.
+    std::string sqlite_path = "switchyard-rag.db";
+    std::string embedder = "glove";  // for new collections: glove | hashing
+    int64_t chunk_size = 1000;       // new collections' default chunking (recursive, characters)
+    int64_t chunk_overlap = 100;
+    int64_t max_document_kb = 16'384;  // one document's text
+    // The chat `rag` field: chunks retrieved and the token budget of the injected context.
+    int64_t top_k = 6;
+    int64_t context_tokens = 2000;
+};
+
 struct Config {
     std::string source;  // file path, or "<embedded>"
     ServerConfig server;
@@ -230,6 +244,7 @@ struct Config {
     RoutingConfig routing;
     ResilienceConfig resilience;
     CacheConfig cache;
+    RagConfig rag;
     std::vector<ModelConfig> models;
 
     const ModelConfig* find_model(std::string_view name) const;

@@ -51,6 +51,7 @@ struct Deployment {
 inline constexpr size_t kMaxDeployments = 64;
 
 class SingleFlight;  // server-private (src/server/single_flight.hpp)
+class RagService;    // server-private (src/server/rag_service.hpp)
 
 class Gateway {
 public:
@@ -127,6 +128,8 @@ public:
     // The exact response cache; null when cache.enabled is false.
     cache::ResponseCache* response_cache() const { return cache_.get(); }
     SingleFlight& flights() { return *flights_; }
+    // The RAG engine (/v1/rag/*, the chat `rag` field); null when rag.enabled is false.
+    RagService* rag() const { return rag_.get(); }
 
     // How the catalog's model at `index` counts tokens.
     struct ModelTokens {
@@ -170,6 +173,7 @@ private:
     std::unique_ptr<resilience::IncidentLog> incidents_;
     std::unique_ptr<cache::ResponseCache> cache_;
     std::unique_ptr<SingleFlight> flights_;
+    std::unique_ptr<RagService> rag_;
     UpstreamTimeouts timeouts_;
     int64_t started_unix_ = 0;
 };

@@ -1,0 +1,86 @@
+#include "rag_service.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "switchyard/rag/glove_embedder.hpp"
+#include "switchyard/rag/hashing_embedder.hpp"
+
+namespace switchyard {
+
+RagService::RagService(RagConfig config) : config_(std::move(config)) {}
+
+Result<rag::CollectionRegistry*> RagService::registry() {
+    std::lock_guard lock(mu_);
+    if (registry_) return registry_.get();
+    auto opened = rag::RagStore::open(config_.sqlite_path);
+    if (!opened) return std::move(opened.error());
+    auto resolve = [this](std::string_view name) { return embedder(name); };
+    registry_ = std::make_unique<rag::CollectionRegistry>(std::move(*opened), std::move(resolve),
+                                                          collection_options());
+    return registry_.get();
+}
+
+Result<std::shared_ptr<const rag::Embedder>> RagService::embedder(std::string_view name) {
+    std::lock_guard lock(embedders_mu_);
+    if (name.starts_with("glove")) {
+        if (!glove_) {
+            auto opened = rag::GloveEmbedder::open();
+            if (auto* message = std::get_if<std::string>(&opened)) {
+                return Error::internal("the GloVe embedder cannot start: " + *message);
+            }
+            glove_ = std::shared_ptr<const rag::Embedder>(std::move(std::get<0>(opened)));
+        }
+        return glove_;
+    }
+    if (name.starts_with("hashing")) {
+        if (!hashing_) hashing_ = std::make_shared<rag::HashingEmbedder>();
+        return hashing_;
+    }
+    return Error::invalid_request(
+        fmt::format("unknown embedder '{}' (built-in: glove, hashing)", name), "embedder",
+        "unknown_embedder");
+}
+
+rag::CollectionOptions RagService::collection_options() const {
+    rag::CollectionOptions o;
+    o.max_document_bytes = static_cast<size_t>(config_.max_document_kb) << 10;
+    return o;
+}
+
+Result<std::shared_ptr<rag::Collection>> RagService::create(const RagCreateOptions& options) {
+    auto r = registry();
+    if (!r) return std::move(r.error());
+    rag::CollectionOptions o = collection_options();
+    o.chunking.strategy = options.strategy;
+    o.chunking.size.size =
+        static_cast<size_t>(options.chunk_size < 0 ? config_.chunk_size : options.chunk_size);
+    // Without an explicit overlap: the configured one, at most a fifth of a smaller size.
+    o.chunking.size.overlap =
+        options.chunk_overlap >= 0
+            ? static_cast<size_t>(options.chunk_overlap)
+            : std::min(static_cast<size_t>(config_.chunk_overlap), o.chunking.size.size / 5);
+    const std::string& e = options.embedder.empty() ? config_.embedder : options.embedder;
+    return (*r)->create(options.name, e, o);
+}
+
+Result<std::shared_ptr<rag::Collection>> RagService::collection(std::string_view name) {
+    auto r = registry();
+    if (!r) return std::move(r.error());
+    return (*r)->get(name);
+}
+
+Result<std::vector<rag::CollectionInfo>> RagService::list() {
+    auto r = registry();
+    if (!r) return std::move(r.error());
+    return (*r)->list();
+}
+
+Status RagService::drop(std::string_view name) {
+    auto r = registry();
+    if (!r) return std::move(r.error());
+    return (*r)->drop(name);
+}
+
+}  // namespace switchyard
