@@ -379,7 +379,7 @@ SemanticCache::Outcome SemanticCache::lookup(SemanticQuery& q) {
         return out;
     }
     const float base = threshold_for(q.model);
-    const PromptFeatures features = prompt_features(q.text);
+    std::optional<PromptFeatures> features;  // computed for the first candidate checked
     std::shared_lock lock(p->mu);
     float threshold = base;
     for (const Veto& v : p->vetoes) {
@@ -395,7 +395,8 @@ SemanticCache::Outcome SemanticCache::lookup(SemanticQuery& q) {
         if (hit.score < threshold) break;
         auto it = p->items.find(hit.chunk_id);
         if (it == p->items.end()) continue;
-        const char* veto = options_.guards ? guard_veto(features, it->second.features) : nullptr;
+        if (!features) features = prompt_features(q.text);
+        const char* veto = options_.guards ? guard_veto(*features, it->second.features) : nullptr;
         if (veto != nullptr) {
             if (out.veto == nullptr) out.veto = veto;
             continue;
@@ -426,12 +427,13 @@ bool SemanticCache::erase_locked(Partition& p, uint64_t id) {
     return true;
 }
 
-void SemanticCache::insert(const SemanticQuery& q, const CacheKey& key) {
+void SemanticCache::insert(const SemanticQuery& q, const CacheKey& key, int64_t expires_ms,
+                           int64_t now_ms) {
     std::vector<float> embedded;
     if (q.vector.empty() && !embed(q.text, embedded)) return;
     const std::vector<float>& vector = q.vector.empty() ? embedded : q.vector;
     auto p = find_or_create(q.partition, q.ns);
-    Item item{key, prompt_features(q.text)};
+    Item item{key, prompt_features(q.text), expires_ms};
     std::unique_lock lock(p->mu);
     if (auto it = p->by_key.find(key); it != p->by_key.end()) erase_locked(*p, it->second);
     const uint64_t id = p->next_id++;
@@ -452,6 +454,40 @@ void SemanticCache::insert(const SemanticQuery& q, const CacheKey& key) {
             if (p->items.count(id_) != 0) live.push_back(id_);
         }
         p->order.swap(live);
+    }
+    lock.unlock();
+    const uint64_t n = insert_count_.fetch_add(1, std::memory_order_relaxed) + 1;
+    const uint64_t every = std::max<size_t>(1, options_.sweep_every);
+    if (now_ms > 0 && n % every == 0) sweep(*shards_[(n / every) % shards_.size()], now_ms);
+}
+
+void SemanticCache::sweep(Shard& s, int64_t now_ms) {
+    std::vector<std::pair<CacheKey, std::shared_ptr<Partition>>> parts;
+    {
+        std::lock_guard lock(s.mu);
+        for (const auto& [k, p] : s.partitions)
+            parts.emplace_back(k, p);
+    }
+    std::vector<CacheKey> empty;
+    for (const auto& [k, p] : parts) {
+        std::unique_lock lock(p->mu);
+        std::vector<uint64_t> gone;
+        for (const auto& [id, item] : p->items) {
+            if (item.expires_ms <= now_ms) gone.push_back(id);
+        }
+        for (uint64_t id : gone)
+            erase_locked(*p, id);
+        expired_.fetch_add(static_cast<int64_t>(gone.size()), std::memory_order_relaxed);
+        if (p->items.empty() && p->vetoes.empty()) empty.push_back(k);
+    }
+    std::lock_guard lock(s.mu);
+    for (const auto& k : empty) {
+        auto it = s.partitions.find(k);
+        if (it == s.partitions.end()) continue;
+        std::shared_lock plock(it->second->mu);
+        const bool still_empty = it->second->items.empty() && it->second->vetoes.empty();
+        plock.unlock();
+        if (still_empty) s.partitions.erase(it);
     }
 }
 
@@ -559,6 +595,7 @@ SemanticStats SemanticCache::stats() const {
     st.inserts = inserts_.load();
     st.removed = removed_.load();
     st.evicted = evicted_.load();
+    st.expired = expired_.load();
     st.feedback_bad = feedback_bad_.load();
     st.feedback_good = feedback_good_.load();
     st.embed_ns = embed_ns_.load();

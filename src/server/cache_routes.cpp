@@ -44,6 +44,7 @@ awaitable<void> handle_stats(RequestContext& ctx) {
             w.kv("hits", ss.hits).kv("misses", ss.misses).kv("vetoed", ss.vetoed);
             w.kv("tightened_misses", ss.tightened_misses);
             w.kv("inserts", ss.inserts).kv("removed", ss.removed).kv("evicted", ss.evicted);
+            w.kv("expired", ss.expired);
             w.kv("veto_points", ss.veto_points);
             w.kv("feedback_bad", ss.feedback_bad).kv("feedback_good", ss.feedback_good);
             w.kv("embed_us_mean", ss.embeds > 0 ? static_cast<double>(ss.embed_ns) /

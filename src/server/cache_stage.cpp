@@ -324,10 +324,11 @@ void store_answer(RequestContext& ctx, const CachePlan& plan, const ChatRequest&
     e.expires_ms = now + plan.ttl_ms;
     e.stale_until_ms = e.expires_ms + ctx.gateway.config().cache.stale_grace_s * 1000;
     e.cost_nusd = cost_nusd;
+    const int64_t expires_ms = e.expires_ms;
     const bool stored = c->store(plan.key, std::move(e), now);
     if (stored && plan.semantic) {
         if (cache::SemanticCache* s = semantic_cache(ctx.gateway))
-            s->insert(*plan.semantic, plan.key);
+            s->insert(*plan.semantic, plan.key, expires_ms, now);
     }
 }
 

@@ -259,6 +259,26 @@ TEST(SemanticCache, PartitionKeepsOnlyTheNewestEntries) {
     EXPECT_FALSE(c.remove(again.partition, hit.match->entry_id));  // the replaced id
 }
 
+TEST(SemanticCache, SweepsExpiredVectorsAndDropsEmptyPartitions) {
+    SemanticOptions o;
+    o.shards = 1;
+    o.sweep_every = 1;  // every insert sweeps
+    SemanticCache c(o, std::make_shared<rag::HashingEmbedder>());
+    auto old_q = query(ask("an old question"), "key:old");
+    c.insert(old_q, key_of(1), /*expires_ms=*/1'000, /*now_ms=*/500);
+    auto fresh_q = query(ask("an old question"), "key:fresh");
+    c.insert(fresh_q, key_of(2), /*expires_ms=*/10'000, /*now_ms=*/500);
+    EXPECT_EQ(c.stats().partitions, 2);
+    auto newer = query(ask("a new question"), "key:fresh");
+    c.insert(newer, key_of(3), /*expires_ms=*/10'000, /*now_ms=*/2'000);  // sweeps key:old
+    const auto st = c.stats();
+    EXPECT_EQ(st.expired, 1);
+    EXPECT_EQ(st.entries, 2);
+    EXPECT_EQ(st.partitions, 1);
+    EXPECT_EQ(c.lookup(old_q).result, SemanticCache::Result::kMiss);
+    EXPECT_EQ(c.lookup(fresh_q).result, SemanticCache::Result::kHit);
+}
+
 TEST(SemanticCache, ConcurrentInsertsLookupsAndRemovalsInOnePartition) {
     SemanticCache c(SemanticOptions{}, std::make_shared<rag::HashingEmbedder>());
     for (int i = 0; i < 50; ++i) {

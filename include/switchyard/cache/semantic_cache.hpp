@@ -20,6 +20,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -76,6 +77,7 @@ struct SemanticOptions {
     size_t max_vetoes_per_partition = 256;  // the oldest go first
     size_t max_feedback_records = 20'000;   // recent semantic hits that can be reported
     size_t flat_threshold = 10'000;         // the partition index turns HNSW above this
+    size_t sweep_every = 1024;              // inserts between sweeps of one shard
     size_t shards = 16;
 };
 
@@ -102,6 +104,7 @@ struct SemanticStats {
     int64_t inserts = 0;
     int64_t removed = 0;  // feedback, missing exact entries, invalidation
     int64_t evicted = 0;  // max_entries_per_partition
+    int64_t expired = 0;  // swept past their expiry
     int64_t feedback_bad = 0;
     int64_t feedback_good = 0;
     int64_t entries = 0;
@@ -133,9 +136,16 @@ public:
 
     // Embeds q.text into q.vector (if empty) and searches q's partition. Counts the outcome.
     Outcome lookup(SemanticQuery& q);
-    // Indexes q (embedding it if needed) as standing for exact entry `key`. A second insert
-    // of the same key in the partition replaces the first.
-    void insert(const SemanticQuery& q, const CacheKey& key);
+    // Indexes q (embedding it if needed) as standing for exact entry `key`, fresh until
+    // `expires_ms`. A second insert of the same key in the partition replaces the first.
+    // Every sweep_every inserts, one shard is swept (with `now_ms`): vectors past their
+    // expiry go, and partitions left empty (no vectors, no veto points) are dropped, so
+    // memory is bounded by what was stored within a TTL even when nothing is looked up
+    // again (one partition per conversation prefix with multi_turn). Favours simplicity:
+    // an insert racing the drop of its empty partition is lost (a later miss, never a wrong
+    // answer).
+    void insert(const SemanticQuery& q, const CacheKey& key,
+                int64_t expires_ms = std::numeric_limits<int64_t>::max(), int64_t now_ms = 0);
     // Removes an entry's vector (its exact entry is gone, or feedback); false if absent.
     bool remove(const CacheKey& partition, uint64_t entry_id);
     // Drops every partition of namespace `ns` (nullopt: all). Returns the entries removed.
@@ -168,6 +178,7 @@ private:
     struct Item {
         CacheKey key;
         PromptFeatures features;
+        int64_t expires_ms = 0;
     };
     struct KeyHash {
         size_t operator()(const CacheKey& k) const { return static_cast<size_t>(k.lo); }
@@ -211,13 +222,15 @@ private:
     FeedbackShard& feedback_shard(std::string_view id);
     // Removes id from p (p.mu held exclusively).
     bool erase_locked(Partition& p, uint64_t id);
+    void sweep(Shard& shard, int64_t now_ms);
 
     const SemanticOptions options_;
     const std::shared_ptr<const rag::Embedder> embedder_;
     std::vector<std::unique_ptr<Shard>> shards_;
     std::vector<std::unique_ptr<FeedbackShard>> feedback_;
     std::atomic<int64_t> hits_{0}, misses_{0}, vetoed_{0}, tightened_{0}, inserts_{0}, removed_{0},
-        evicted_{0}, feedback_bad_{0}, feedback_good_{0}, embed_ns_{0}, embeds_{0};
+        evicted_{0}, expired_{0}, feedback_bad_{0}, feedback_good_{0}, embed_ns_{0}, embeds_{0};
+    std::atomic<uint64_t> insert_count_{0};
 };
 
 }  // namespace switchyard::cache
