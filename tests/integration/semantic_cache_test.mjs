@@ -5,7 +5,12 @@
 // removes the entry, so the next paraphrase goes upstream.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startMock, startGateway, stopStack, postJson, parseSse, ADMIN_KEY } from './harness.mjs';
+
+let hasSqliteShell = true;
+try { execFileSync('sqlite3', ['-version'], { stdio: 'ignore' }); } catch { hasSqliteShell = false; }
 
 const admin = { authorization: `Bearer ${ADMIN_KEY}` };
 const user = (text) => [{ role: 'user', content: text }];
@@ -147,6 +152,16 @@ describe('semantic cache', () => {
     const stats = await (await fetch(`${gw.base}/v1/cache/stats`, { headers: admin })).json();
     assert.equal(stats.semantic.feedback_bad, 1);
     assert.ok(stats.semantic.veto_points >= 1);
+  });
+
+  test('the ledger marks semantic hits as cache hits, with their route', { skip: !hasSqliteShell && 'no sqlite3 shell' }, async () => {
+    const query = "SELECT COUNT(*) FROM usage WHERE cache_hit = 1 AND route_reason LIKE 'semantic cache hit (0.%'";
+    let n = 0;
+    for (let i = 0; i < 100 && n < 4; ++i) {  // the ledger writes in batches
+      n = Number(execFileSync('sqlite3', [gw.dbPath, query]).toString().trim());
+      if (n < 4) await sleep(50);
+    }
+    assert.ok(n >= 4, `semantic hits in the ledger: ${n}`);
   });
 
   test('invalidating a namespace removes its semantic entries too', async () => {
