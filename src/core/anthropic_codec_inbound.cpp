@@ -524,6 +524,11 @@ Result<ChatRequest> parse_anthropic_request(std::string_view body) {
                 return invalid_field("cache", "Input should be a valid dictionary");
             }
             req.cache_json = simdjson::minify(value);
+        } else if (key == "rag") {  // the gateway's extension, never sent upstream
+            if (value.type() != dom::element_type::OBJECT) {
+                return invalid_field("rag", "Input should be a valid dictionary");
+            }
+            req.rag_json = simdjson::minify(value);
         } else {
             req.passthrough.push_back({std::string(key), simdjson::minify(value)});
         }

@@ -255,6 +255,11 @@ Status parse_chat_field(std::string_view key, element v, ChatRequest& req) {
             return json::wrong_type("cache", "an object");
         }
         req.cache_json = json::minify(v);
+    } else if (key == "rag") {
+        if (v.type() != simdjson::dom::element_type::OBJECT) {
+            return json::wrong_type("rag", "an object");
+        }
+        req.rag_json = json::minify(v);
     } else if (key == "n") {
         int64_t n;
         if (v.get_int64().get(n) || n < 1) return json::wrong_type("n", "a positive integer");

@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "rag_stage.hpp"
 #include "switchyard/core/anthropic_codec.hpp"
 #include "switchyard/core/openai_codec.hpp"
 #include "switchyard/rag/glove_embedder.hpp"
@@ -255,6 +256,7 @@ awaitable<void> replay_cached(RequestContext& ctx, const ChatRequest& req, Error
         } else {
             body = write_anthropic_response(r);
         }
+        add_rag_field(ctx, body);
         co_await ctx.response.send(http::status::ok, "application/json", std::move(body));
         co_return;
     }

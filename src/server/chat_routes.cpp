@@ -15,6 +15,7 @@
 #include "accounting.hpp"
 #include "cache_stage.hpp"
 #include "chat_stream.hpp"
+#include "rag_stage.hpp"
 #include "request_context.hpp"
 #include "routing_stage.hpp"
 #include "single_flight.hpp"
@@ -172,6 +173,7 @@ awaitable<void> answer_json(RequestContext& ctx, ChatResponse& response, ErrorSt
     } else {
         body = write_anthropic_response(response);
     }
+    add_rag_field(ctx, body);
     co_await ctx.response.send(http::status::ok, "application/json", std::move(body));
 }
 
@@ -600,6 +602,8 @@ awaitable<void> handle_chat_completions(RequestContext& ctx) {
         co_await send_error(ctx, req.error(), ErrorStyle::kOpenAI);
         co_return;
     }
+    const bool ready = co_await apply_rag(ctx, *req, ErrorStyle::kOpenAI);
+    if (!ready) co_return;
     co_await run_chat(ctx, *req, ErrorStyle::kOpenAI);
 }
 
@@ -610,6 +614,8 @@ awaitable<void> handle_messages(RequestContext& ctx) {
         co_await send_error(ctx, req.error(), ErrorStyle::kAnthropic);
         co_return;
     }
+    const bool ready = co_await apply_rag(ctx, *req, ErrorStyle::kAnthropic);
+    if (!ready) co_return;
     co_await run_chat(ctx, *req, ErrorStyle::kAnthropic);
 }
 

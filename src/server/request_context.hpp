@@ -98,6 +98,8 @@ struct RequestContext {
     bool draining = false;
     // The caller's API key (null under open access), set by the auth stage in dispatch().
     std::shared_ptr<KeyState> key;
+    // The chat `rag` field's result: {"collection":..,"citations":[..]}, added to JSON answers.
+    std::string rag_json;
 };
 
 // Runs blocking work (SQLite, embedding) on the gateway's blocking pool and resumes on this

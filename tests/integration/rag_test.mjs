@@ -192,6 +192,68 @@ describe('RAG over HTTP', () => {
       ['backup.md', 'keys.txt', 'laptops.txt', 'oncall.md']);
   });
 
+  test('the chat rag field puts the retrieved context, with citations, in front of the conversation', async () => {
+    const chat = (body, headers = tenant) => postJson(`${gw.base}/v1/chat/completions`, body, headers);
+    let r = await chat({ model: 'mock-gpt', messages: [
+      { role: 'system', content: 'You are the ops assistant.' },
+      { role: 'user', content: 'How do I restore the Postgres backup?' }],
+    rag: { collection: 'handbook', top_k: 3, budget_tokens: 300 } });
+    assert.equal(r.status, 200, r.text);
+    const last = await mock.lastRequest();
+    assert.equal(last.body.rag, undefined, 'the rag field is never sent upstream');
+    const system = last.body.messages[0];
+    assert.equal(system.role, 'system');
+    assert.match(system.content, /^Answer using the context below/);
+    assert.match(system.content, /\[1\] ops\/backup\.md#\d/);
+    assert.match(system.content, /pg_restore/);
+    assert.match(system.content, /You are the ops assistant\.$/, 'the original system prompt is kept');
+    assert.equal(last.body.messages.length, 2);
+    assert.equal(r.json.rag.collection, 'handbook');
+    assert.ok(r.json.rag.context_tokens > 0 && r.json.rag.context_tokens <= 300);
+    assert.ok(r.json.rag.citations.some((c) => c.document_id === 'backup.md'), r.text);
+    assert.equal(r.json.rag.citations[0].number, 1);
+    assert.match(r.headers.get('x-switchyard-rag-citations'), /^\[1\] /);
+
+    // A cached answer (same question, same context) carries the citations too.
+    const cached = { model: 'mock-gpt', temperature: 0, messages: [
+      { role: 'user', content: 'How do I restore the Postgres backup?' }],
+    rag: { collection: 'handbook', top_k: 2 } };
+    assert.equal((await chat(cached)).headers.get('x-switchyard-cache'), 'miss');
+    const again = await chat(cached);
+    assert.equal(again.headers.get('x-switchyard-cache'), 'hit');
+    assert.ok(again.json.rag.citations.length >= 1, again.text);
+    assert.ok(again.headers.get('x-switchyard-rag-citations').startsWith('[1] '));
+
+    // Streaming (and the Anthropic endpoint): the citations come in the header.
+    const s = await fetch(`${gw.base}/v1/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json', ...tenant },
+      body: JSON.stringify({ model: 'mock-gpt', stream: true, messages: [
+        { role: 'user', content: 'Who answers pages when on call?' }],
+      rag: { collection: 'handbook', mode: 'bm25', filters: { team: 'ops' } } }),
+    });
+    assert.equal(s.status, 200);
+    assert.match(s.headers.get('x-switchyard-rag-citations'), /oncall\.md/);
+    assert.match(await s.text(), /data: \[DONE\]/);
+    const sys2 = (await mock.lastRequest()).body.messages[0];
+    assert.equal(sys2.role, 'system', 'a system message is added when there is none');
+    assert.match(sys2.content, /fifteen minutes/);
+    const m = await postJson(`${gw.base}/v1/messages`, { model: 'mock-claude', max_tokens: 50,
+      system: 'Be brief.', messages: [{ role: 'user', content: 'key rotation policy?' }],
+      rag: { collection: 'handbook' } }, tenant);
+    assert.equal(m.status, 200, m.text);
+    assert.match((await mock.lastRequest()).body.system, /ninety days[\s\S]*Be brief\.$/);
+
+    // Errors: unknown collection, bad fields.
+    r = await chat({ model: 'mock-gpt', messages: [{ role: 'user', content: 'x' }], rag: { collection: 'nope' } });
+    assert.equal(r.status, 404);
+    assert.equal(r.json.error.code, 'collection_not_found');
+    r = await chat({ model: 'mock-gpt', messages: [{ role: 'user', content: 'x' }], rag: { collection: 'handbook', top_k: 0 } });
+    assert.equal(r.status, 400);
+    assert.equal(r.json.error.param, 'rag.top_k');
+    r = await chat({ model: 'mock-gpt', messages: [{ role: 'user', content: 'x' }], rag: 'handbook' });
+    assert.equal(r.status, 400);
+  });
+
   test('the collection survives a restart of the gateway', async () => {
     const before = await query({ query: 'restore the database', mode: 'hybrid', top_k: 3 });
     const ragPath = `${gw.dir}/rag.db`;

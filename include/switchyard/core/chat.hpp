@@ -88,6 +88,9 @@ struct ChatRequest {
     // The gateway's `cache` extension object ({"no_store":true,"ttl_s":600,"namespace":".."}),
     // minified; empty when absent. Never sent upstream.
     std::string cache_json;
+    // The gateway's `rag` extension object ({"collection":"..","top_k":6,...}), minified;
+    // empty when absent. Never sent upstream (the server turns it into context).
+    std::string rag_json;
 };
 
 enum class FinishReason { kNone, kStop, kLength, kToolCalls, kContentFilter };

@@ -138,6 +138,8 @@ public:
         tokens::ChatFamily family = tokens::ChatFamily::kOpenAI;
     };
     const ModelTokens& model_tokens(size_t index) const { return model_tokens_[index]; }
+    // Every vocabulary, loaded on first use (thread-safe).
+    tokens::TokenizerRegistry& tokenizers() { return tokenizers_; }
 
     int64_t now_ms() const { return clock_(); }
     tokens::UsageLedger& ledger() { return *ledger_; }
