@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "switchyard/cache/cache_store.hpp"
 #include "switchyard/core/json_writer.hpp"
 
 namespace switchyard::cache {
@@ -204,6 +205,7 @@ std::optional<ResponseCache::Hit> ResponseCache::lookup(const CacheKey& key, int
     if (now_ms >= e.stale_until_ms) {
         expirations_.fetch_add(1, std::memory_order_relaxed);
         erase(s, it);
+        if (store_) store_->erase(key);
         if (!semantic) misses_.fetch_add(1, std::memory_order_relaxed);
         return std::nullopt;
     }
@@ -255,6 +257,7 @@ bool ResponseCache::store(const CacheKey& key, Entry entry, int64_t now_ms) {
         if (options_.policy == EvictionPolicy::kGdsf) s.inflation = victim.first;
         erase(s, vit);
         evictions_.fetch_add(1, std::memory_order_relaxed);
+        if (store_) store_->erase(victim.second);
     }
     Slot slot;
     slot.entry = shared;
@@ -264,6 +267,8 @@ bool ResponseCache::store(const CacheKey& key, Entry entry, int64_t now_ms) {
     s.bytes += shared->bytes;
     s.map.emplace(key, std::move(slot));
     stores_.fetch_add(1, std::memory_order_relaxed);
+    // Queued under the shard lock, so the store sees one key's changes in their order.
+    if (store_) store_->put(key, shared);
     return true;
 }
 
@@ -273,14 +278,7 @@ size_t ResponseCache::invalidate(const InvalidateFilter& f, int64_t now_ms) {
         Shard& s = *sp;
         std::lock_guard lock(s.mu);
         for (auto it = s.map.begin(); it != s.map.end();) {
-            const Entry& e = *it->second.entry;
-            bool match = true;
-            if (f.ns && e.ns != *f.ns) match = false;
-            if (match && f.model && e.requested_model != *f.model && e.answer.model != *f.model)
-                match = false;
-            if (match && f.older_than_ms && now_ms - e.created_ms < *f.older_than_ms) match = false;
-            if (match && f.prompt && !std::regex_search(e.prompt_text, *f.prompt)) match = false;
-            if (!match) {
+            if (!matches(f, *it->second.entry, now_ms)) {
                 ++it;
                 continue;
             }
@@ -291,7 +289,54 @@ size_t ResponseCache::invalidate(const InvalidateFilter& f, int64_t now_ms) {
         }
     }
     invalidated_.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
+    // The store removes its matching rows too, those no longer in memory included.
+    if (store_) store_->invalidate(f, now_ms);
     return n;
+}
+
+bool matches(const InvalidateFilter& f, const Entry& e, int64_t now_ms) {
+    if (f.ns && e.ns != *f.ns) return false;
+    if (f.model && e.requested_model != *f.model && e.answer.model != *f.model) return false;
+    if (f.older_than_ms && now_ms - e.created_ms < *f.older_than_ms) return false;
+    if (f.prompt && !std::regex_search(e.prompt_text, *f.prompt)) return false;
+    return true;
+}
+
+WarmResult ResponseCache::warm(int64_t now_ms) {
+    WarmResult r;
+    if (!store_) return r;
+    const size_t budget = std::max<size_t>(1, options_.max_bytes / shards_.size());
+    const auto loaded = store_->load([&](const CacheKey& key, Entry&& entry) {
+        if (now_ms >= entry.stale_until_ms || entry.created_ms > now_ms) {
+            ++r.expired;
+            return false;
+        }
+        entry.bytes = entry_bytes(entry);
+        Shard& s = shard_of(key);
+        std::lock_guard lock(s.mu);
+        if (s.map.contains(key)) return true;  // stored since start-up: newer
+        if (entry.bytes > options_.max_entry_bytes || s.bytes + entry.bytes > budget) {
+            ++r.over_budget;
+            return false;
+        }
+        auto shared = std::make_shared<const Entry>(std::move(entry));
+        Slot slot;
+        slot.entry = shared;
+        // LRU: the older an entry, the sooner it goes (what it would have been at shutdown).
+        slot.priority = options_.policy == EvictionPolicy::kLru
+                            ? static_cast<double>(shared->created_ms)
+                            : priority(s, *shared, 0, now_ms);
+        slot.queued = slot.priority;
+        s.order.insert({slot.queued, key});
+        s.bytes += shared->bytes;
+        s.map.emplace(key, std::move(slot));
+        ++r.loaded;
+        return true;
+    });
+    r.corrupt = loaded.corrupt;
+    loaded_.fetch_add(r.loaded, std::memory_order_relaxed);
+    corrupt_skipped_.fetch_add(r.corrupt, std::memory_order_relaxed);
+    return r;
 }
 
 CacheStats ResponseCache::stats() const {
@@ -306,6 +351,8 @@ CacheStats ResponseCache::stats() const {
     st.too_large = too_large_.load();
     st.invalidated = invalidated_.load();
     st.saved_nusd = saved_nusd_.load();
+    st.loaded = loaded_.load();
+    st.corrupt_skipped = corrupt_skipped_.load();
     for (const auto& sp : shards_) {
         std::lock_guard lock(sp->mu);
         st.entries += static_cast<int64_t>(sp->map.size());

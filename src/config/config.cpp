@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <set>
@@ -730,10 +731,10 @@ public:
     }
 
     void load_cache(const YAML::Node& n, CacheConfig& c) const {
-        check_keys(
-            n, "cache",
-            {"enabled", "max_mb", "max_entry_kb", "default_ttl_s", "stale_grace_s",
-             "max_temperature", "policy", "shared_models", "single_flight_wait_ms", "semantic"});
+        check_keys(n, "cache",
+                   {"enabled", "max_mb", "max_entry_kb", "default_ttl_s", "stale_grace_s",
+                    "max_temperature", "policy", "shared_models", "single_flight_wait_ms",
+                    "semantic", "persist_path"});
         if (n["enabled"]) c.enabled = boolean(n["enabled"], "cache.enabled");
         if (n["max_mb"]) c.max_mb = integer(n["max_mb"], "cache.max_mb", 1, 1 << 20);
         if (n["max_entry_kb"]) {
@@ -761,6 +762,14 @@ public:
                 integer(n["single_flight_wait_ms"], "cache.single_flight_wait_ms", 0, 600'000);
         }
         if (n["semantic"]) load_semantic_cache(n["semantic"], c.semantic);
+        if (n["persist_path"]) {
+            c.persist_path = str(n["persist_path"], "cache.persist_path");
+            std::error_code ec;
+            if (!c.persist_path.empty() && std::filesystem::is_directory(c.persist_path, ec)) {
+                fail(n["persist_path"], "cache.persist_path",
+                     "is a directory; name the SQLite file to create in it");
+            }
+        }
     }
 
     double similarity(const YAML::Node& node, const std::string& key) const {

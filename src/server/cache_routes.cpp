@@ -5,6 +5,7 @@
 
 #include "cache_stage.hpp"
 #include "request_context.hpp"
+#include "switchyard/cache/cache_store.hpp"
 #include "switchyard/core/json_writer.hpp"
 
 namespace switchyard {
@@ -34,6 +35,16 @@ awaitable<void> handle_stats(RequestContext& ctx) {
         w.kv("stores", s.stores).kv("evictions", s.evictions).kv("expirations", s.expirations);
         w.kv("too_large", s.too_large).kv("invalidated", s.invalidated);
         w.kv("saved_usd", static_cast<double>(s.saved_nusd) / 1e9);
+        const cache::CacheStore* store = c->store();
+        w.key("persistence").begin_object().kv("enabled", store != nullptr);
+        if (store != nullptr) {
+            const auto ps = store->stats();
+            w.kv("store", store->describe());
+            w.kv("loaded", s.loaded).kv("corrupt_skipped", s.corrupt_skipped);
+            w.kv("queued", ps.queued).kv("written", ps.written).kv("dropped", ps.dropped);
+            w.kv("pending", ps.pending).kv("failed_commits", ps.failed_commits);
+        }
+        w.end_object();
         const cache::SemanticCache* sc = semantic_cache(ctx.gateway);
         w.key("semantic").begin_object().kv("enabled", sc != nullptr);
         if (sc != nullptr) {

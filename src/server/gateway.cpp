@@ -9,6 +9,7 @@
 
 #include "rag_service.hpp"
 #include "single_flight.hpp"
+#include "switchyard/cache/cache_store.hpp"
 #include "switchyard/storage/sqlite.hpp"
 #include "switchyard/tokens/vocab_file.hpp"
 
@@ -137,6 +138,7 @@ void Gateway::render_accounting_gauges(std::string& out) {
 Gateway::~Gateway() {
     blocking_pool_.join();  // queued incident appends and admin queries use members below
     if (ledger_) ledger_->close();
+    if (cache_ && cache_->store()) cache_->store()->close();  // commits the queued writes
 }
 
 Result<Gateway::Target> Gateway::resolve(std::string_view model) const {

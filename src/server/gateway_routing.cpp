@@ -4,9 +4,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <stdexcept>
 
 #include "single_flight.hpp"
+#include "switchyard/cache/cache_store.hpp"
 #include "switchyard/server/gateway.hpp"
+#include "switchyard/storage/sqlite.hpp"
 
 namespace switchyard {
 namespace {
@@ -149,6 +152,20 @@ void Gateway::build_routing() {
         co.policy =
             c.cache.policy == "lru" ? cache::EvictionPolicy::kLru : cache::EvictionPolicy::kGdsf;
         cache_ = std::make_unique<cache::ResponseCache>(co);
+        if (!c.cache.persist_path.empty()) {
+            cache::SqliteCacheStoreOptions so;
+            so.path = c.cache.persist_path;
+            try {
+                cache_->set_store(std::make_shared<cache::SqliteCacheStore>(std::move(so)));
+                const auto w = cache_->warm(clock_());
+                spdlog::info(
+                    "response cache: {} entries loaded from {} ({} expired, {} over budget, {} "
+                    "corrupt skipped)",
+                    w.loaded, c.cache.persist_path, w.expired, w.over_budget, w.corrupt);
+            } catch (const storage::SqliteError& e) {
+                throw std::runtime_error(fmt::format("cache.persist_path: {}", e.what()));
+            }
+        }
     }
     flights_ = std::make_unique<SingleFlight>();
     incidents_ = std::make_unique<resilience::IncidentLog>(c.resilience.incidents_path);
@@ -395,6 +412,24 @@ void Gateway::render_routing_gauges(std::string& out) {
             "switchyard_cache_saved_usd_total {:.9f}\n",
             cs.hits, cs.stale_hits, cs.misses, cs.entries, cs.bytes, cs.evictions,
             static_cast<double>(cs.saved_nusd) / 1e9);
+        if (const cache::CacheStore* store = cache_->store()) {
+            const auto ps = store->stats();
+            out += fmt::format(
+                "# HELP switchyard_cache_persist_writes_total Response cache store writes, by "
+                "state.\n"
+                "# TYPE switchyard_cache_persist_writes_total counter\n"
+                "switchyard_cache_persist_writes_total{{state=\"queued\"}} {}\n"
+                "switchyard_cache_persist_writes_total{{state=\"written\"}} {}\n"
+                "switchyard_cache_persist_writes_total{{state=\"dropped\"}} {}\n"
+                "# HELP switchyard_cache_persist_loaded Entries loaded from the store at start.\n"
+                "# TYPE switchyard_cache_persist_loaded gauge\n"
+                "switchyard_cache_persist_loaded {}\n"
+                "# HELP switchyard_cache_persist_corrupt_skipped_total Stored entries skipped "
+                "(checksum or decoding failed).\n"
+                "# TYPE switchyard_cache_persist_corrupt_skipped_total counter\n"
+                "switchyard_cache_persist_corrupt_skipped_total {}\n",
+                ps.queued, ps.written, ps.dropped, cs.loaded, cs.corrupt_skipped);
+        }
     }
     const auto rb = retry_budget_.snapshot(now);
     out += fmt::format(

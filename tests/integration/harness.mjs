@@ -57,6 +57,7 @@ export async function startMock(args = []) {
 
 // The gateway config used by the tests: every provider kind served by the mock, plus a
 // model whose upstream refuses connections. Upstream timeouts are short so faults are quick.
+// extra.cache: the body of a `cache:` section (lines indented by two spaces).
 export function testConfig(mockPort, extra = {}) {
   const up = {
     connect_timeout_ms: 1000,
@@ -100,7 +101,7 @@ ${extra.resilience ?? `  retry: {max_attempts: 3, base_delay_ms: 10, max_delay_m
   incidents_path: ${JSON.stringify(path.join(extra.dir ?? os.tmpdir(), 'incidents.jsonl'))}
 rag:
   sqlite_path: ${JSON.stringify(extra.rag_path ?? path.join(extra.dir ?? os.tmpdir(), 'rag.db'))}
-${extra.rag ?? ''}models:
+${extra.rag ?? ''}${extra.cache ? `cache:\n${extra.cache}\n` : ''}models:
 ${extra.models ? extra.models(base) : `  - name: mock-gpt
     provider: openai
     upstream_model: gpt-4-turbo-upstream

@@ -191,6 +191,24 @@ TEST(Config, SemanticCacheSectionParsesAndNamesBadKeys) {
     EXPECT_EQ(e.key(), "cache.semantic.max_entries_per_partition");
 }
 
+TEST(Config, CachePersistPathIsOffByDefaultAndNamesBadValues) {
+    const std::string models =
+        "models:\n  - name: a\n    provider: ollama\n    base_url: http://x/v1\n";
+    EXPECT_EQ(load_config_string(models, "x.yaml").cache.persist_path, "");
+    EXPECT_EQ(default_config().cache.persist_path, "");  // the example leaves it off
+    auto c =
+        load_config_string("cache:\n  persist_path: /var/lib/sy/cache.db\n" + models, "x.yaml");
+    EXPECT_EQ(c.cache.persist_path, "/var/lib/sy/cache.db");
+    auto e = load_error("cache:\n  persist_path: [a, b]\n" + models);
+    EXPECT_EQ(e.key(), "cache.persist_path");
+    EXPECT_NE(std::string(e.what()).find("must be a string"), std::string::npos);
+    e = load_error("cache:\n  persist_path: /tmp\n" + models);
+    EXPECT_EQ(e.key(), "cache.persist_path");
+    EXPECT_NE(std::string(e.what()).find("is a directory"), std::string::npos);
+    e = load_error("cache:\n  persit_path: x.db\n" + models);
+    EXPECT_EQ(e.key(), "cache.persit_path");
+}
+
 TEST(Url, ParsesHostsPortsAndPaths) {
     auto u = Url::parse("http://127.0.0.1:11434/v1/");
     ASSERT_TRUE(u);

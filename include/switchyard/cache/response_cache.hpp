@@ -8,6 +8,8 @@
 // each with its own mutex (no global lock); entries are immutable once stored and handed out
 // as shared_ptr, so a replay never holds a lock.
 // Failure: none on the request path; an entry over the per-entry cap is refused (counted).
+// Persistence (optional, set_store): every change is also handed to a CacheStore
+// (cache_store.hpp), which writes it off the request path; warm() reloads it at start-up.
 #pragma once
 
 #include <atomic>
@@ -67,6 +69,7 @@ struct Entry {
 };
 
 class SemanticCache;
+class CacheStore;
 
 enum class EvictionPolicy { kGdsf, kLru };
 
@@ -89,7 +92,9 @@ struct CacheStats {
     int64_t invalidated = 0;
     int64_t entries = 0;
     int64_t bytes = 0;
-    int64_t saved_nusd = 0;  // cost of the upstream calls hits replaced
+    int64_t saved_nusd = 0;       // cost of the upstream calls hits replaced
+    int64_t loaded = 0;           // entries warm() loaded from the store
+    int64_t corrupt_skipped = 0;  // stored entries that failed their checksum or decoding
 };
 
 struct InvalidateFilter {
@@ -97,6 +102,16 @@ struct InvalidateFilter {
     std::optional<std::string> model;      // requested model/route or answering model
     std::optional<int64_t> older_than_ms;  // created before now - this
     std::optional<std::regex> prompt;      // searched in the prompt text
+};
+// Whether `entry` matches every filter given (used by the cache and its store).
+bool matches(const InvalidateFilter& filter, const Entry& entry, int64_t now_ms);
+
+// What warm() did.
+struct WarmResult {
+    int64_t loaded = 0;
+    int64_t expired = 0;      // past stale_until, or created in the future: deleted
+    int64_t over_budget = 0;  // no room left in the entry's shard (or over the entry cap)
+    int64_t corrupt = 0;      // failed checksum or decoding: deleted, never served
 };
 
 class ResponseCache {
@@ -122,6 +137,17 @@ public:
     size_t invalidate(const InvalidateFilter& filter, int64_t now_ms);
     CacheStats stats() const;
     const CacheOptions& options() const { return options_; }
+
+    // Persists every change to `store` from now on (stores, evictions, expirations,
+    // invalidations). Call once, before the cache is used.
+    void set_store(std::shared_ptr<CacheStore> store) { store_ = std::move(store); }
+    CacheStore* store() const { return store_.get(); }  // null when not persisted
+    // Loads the store's entries, most recently created first, without evicting: an entry
+    // that does not fit in its shard's budget is skipped (and deleted from the store), as
+    // is one past its stale grace, or created after `now_ms` (the clock stepped back since:
+    // its age cannot be trusted, so it counts as expired). Corrupt rows are counted in
+    // corrupt_skipped. Call at start-up, after set_store() and before serving.
+    WarmResult warm(int64_t now_ms);
 
     // The semantic side (semantic_cache.hpp), made by `make` on first use (once, on
     // whichever thread asks first); null when `make` returned null (off, or no embedder).
@@ -171,6 +197,8 @@ private:
     std::once_flag semantic_once_;
     std::shared_ptr<SemanticCache> semantic_;  // set once under semantic_once_
     std::atomic<bool> semantic_ready_{false};
+    std::shared_ptr<CacheStore> store_;  // set before use; writes are queued under shard locks
+    std::atomic<int64_t> loaded_{0}, corrupt_skipped_{0};
 };
 
 }  // namespace switchyard::cache

@@ -214,6 +214,8 @@ struct CacheConfig {
     // Identical cacheable requests arriving together make one upstream call; the others
     // wait this long at most for its answer, then go on their own.
     int64_t single_flight_wait_ms = 30'000;  // 0 = off
+    // SQLite file the exact cache persists to, so a restart keeps it warm; "" = memory only.
+    std::string persist_path;
     SemanticCacheConfig semantic;
 };
 
