@@ -1,7 +1,7 @@
 // Response cache persistence (cache.persist_path): a cached answer survives a graceful
 // restart (SIGTERM) and is served with no upstream call; after kill -9 what was committed
-// survives and the store still opens; a corrupted stored entry is skipped, counted and never
-// served.
+// survives and the store still opens; an invalidated answer stays gone; a corrupted stored
+// entry is skipped, counted and never served.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -103,6 +103,26 @@ describe('response cache persistence', () => {
     const s = await stats();
     assert.equal(s.persistence.corrupt_skipped, 0);
     assert.ok(s.persistence.loaded >= 1 && s.persistence.loaded <= 2, JSON.stringify(s.persistence));
+    await gw.stop();
+  });
+
+  test('an invalidated answer does not come back after a restart', async () => {
+    const db = path.join(dir, 'invalidate.db');
+    gw = await start(db);
+    const gone = ask('Invalidate me');
+    const kept = ask('Keep me', { max_tokens: 50 });
+    assert.equal((await chat(gone)).headers.get('x-switchyard-cache'), 'miss');
+    assert.equal((await chat(kept)).headers.get('x-switchyard-cache'), 'miss');
+    const inv = await postJson(`${gw.base}/v1/cache/invalidate`, { prompt_regex: 'Invalidate' }, admin);
+    assert.equal(inv.status, 200, inv.text);
+    assert.equal(inv.json.removed, 1);
+    await gw.stop('SIGTERM');
+
+    await mock.resetStats();
+    gw = await start(db);
+    assert.equal((await chat(kept)).headers.get('x-switchyard-cache'), 'hit');
+    assert.equal((await chat(gone)).headers.get('x-switchyard-cache'), 'miss');
+    assert.equal(await calls(), 1);
     await gw.stop();
   });
 
