@@ -229,9 +229,13 @@ uint64_t entry_checksum(std::string_view bytes) {
 
 namespace {
 
+// A rowid table with a unique key, not WITHOUT ROWID: entries are kilobytes, and a WITHOUT
+// ROWID table spills each such row onto overflow pages (measured: 4.7 KB of file per 1 KB
+// answer).
 void create_cache_schema(SqliteDb& db) {
     db.exec(R"sql(
 CREATE TABLE IF NOT EXISTS cache_entries (
+  id              INTEGER PRIMARY KEY,
   key_hi          INTEGER NOT NULL,
   key_lo          INTEGER NOT NULL,
   namespace       TEXT    NOT NULL,
@@ -242,8 +246,8 @@ CREATE TABLE IF NOT EXISTS cache_entries (
   cost_nusd       INTEGER NOT NULL,
   entry           BLOB    NOT NULL,
   checksum        INTEGER NOT NULL,
-  PRIMARY KEY (key_hi, key_lo)
-) WITHOUT ROWID;
+  UNIQUE (key_hi, key_lo)
+);
 CREATE INDEX IF NOT EXISTS cache_entries_created ON cache_entries(created_ms);
 )sql");
 }

@@ -107,7 +107,7 @@ struct SqliteCacheStoreOptions {
     size_t max_pending_bytes = 64u << 20;  // queued entries' memory; beyond it puts drop
 };
 
-// One table, cache_entries: key hi/lo (primary key), namespace, requested model,
+// One table, cache_entries: key hi/lo (unique), namespace, requested model,
 // created/expires/stale_until ms and cost (readable with the sqlite3 shell), the encoded
 // entry (BLOB) and its checksum. WAL mode. The writer thread runs at nice 10, like the
 // usage ledger's. Up to `max_pending_bytes` of entries wait in the queue, plus the batch
