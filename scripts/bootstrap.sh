@@ -16,6 +16,7 @@ DEBIAN_PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev ca-certificates curl openssl
   nodejs npm wrk nginx-light redis-server postgresql
+  sqlite3  # the shell: the cache persistence test corrupts a stored row with it
   # RAG retrieval evaluation (tests/rag/faq_eval_test.cpp): the Debian FAQ
   debian-faq
 )

@@ -228,6 +228,8 @@ std::optional<ResponseCache::Hit> ResponseCache::lookup(const CacheKey& key, int
               : stale_hits_)
         .fetch_add(1, std::memory_order_relaxed);
     saved_nusd_.fetch_add(e.cost_nusd, std::memory_order_relaxed);
+    saved_tokens_.fetch_add(e.answer.usage.prompt_tokens + e.answer.usage.completion_tokens,
+                            std::memory_order_relaxed);
     return Hit{slot.entry, !fresh, age};
 }
 
@@ -351,6 +353,7 @@ CacheStats ResponseCache::stats() const {
     st.too_large = too_large_.load();
     st.invalidated = invalidated_.load();
     st.saved_nusd = saved_nusd_.load();
+    st.saved_tokens = saved_tokens_.load();
     st.loaded = loaded_.load();
     st.corrupt_skipped = corrupt_skipped_.load();
     for (const auto& sp : shards_) {

@@ -35,6 +35,7 @@ awaitable<void> handle_stats(RequestContext& ctx) {
         w.kv("stores", s.stores).kv("evictions", s.evictions).kv("expirations", s.expirations);
         w.kv("too_large", s.too_large).kv("invalidated", s.invalidated);
         w.kv("saved_usd", static_cast<double>(s.saved_nusd) / 1e9);
+        w.kv("saved_tokens", s.saved_tokens);
         const cache::CacheStore* store = c->store();
         w.key("persistence").begin_object().kv("enabled", store != nullptr);
         if (store != nullptr) {

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "cache_stage.hpp"
 #include "rag_service.hpp"
 #include "single_flight.hpp"
 #include "switchyard/cache/cache_store.hpp"
@@ -46,6 +47,9 @@ Gateway::Gateway(Config config, Clock clock)
       retry_budget_(config_.resilience.retry) {
     build_routing();
     if (config_.rag.enabled) rag_ = std::make_unique<RagService>(config_.rag);
+    // The semantic cache's embedder (GloVe: ~70 ms to map and prepare) loads now, not on the
+    // io thread of the first request that needs it.
+    if (config_.cache.enabled && config_.cache.semantic.enabled) semantic_cache(*this);
     // Every vocabulary the catalog needs is loaded now, so a missing data file stops the
     // start-up with the fix in the message instead of failing requests later.
     for (const auto& m : config_.models) {

@@ -409,9 +409,13 @@ void Gateway::render_routing_gauges(std::string& out) {
             "switchyard_cache_evictions_total {}\n"
             "# HELP switchyard_cache_saved_usd_total Upstream cost that cache hits replaced.\n"
             "# TYPE switchyard_cache_saved_usd_total counter\n"
-            "switchyard_cache_saved_usd_total {:.9f}\n",
+            "switchyard_cache_saved_usd_total {:.9f}\n"
+            "# HELP switchyard_cache_saved_tokens_total Prompt and completion tokens of the "
+            "upstream calls cache hits replaced.\n"
+            "# TYPE switchyard_cache_saved_tokens_total counter\n"
+            "switchyard_cache_saved_tokens_total {}\n",
             cs.hits, cs.stale_hits, cs.misses, cs.entries, cs.bytes, cs.evictions,
-            static_cast<double>(cs.saved_nusd) / 1e9);
+            static_cast<double>(cs.saved_nusd) / 1e9, cs.saved_tokens);
         if (const cache::CacheStore* store = cache_->store()) {
             const auto ps = store->stats();
             out += fmt::format(

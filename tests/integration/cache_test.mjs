@@ -181,8 +181,10 @@ describe('response cache', () => {
     assert.ok(stats.lookups.stale_hits >= 1);
     assert.ok(stats.entries >= 1 && stats.bytes > 0);
     assert.ok(stats.saved_usd > 0);
+    assert.ok(stats.saved_tokens >= 8, `every hit saves its prompt and completion tokens: ${JSON.stringify(stats)}`);
     const m = await (await fetch(`${gw.base}/metrics`)).text();
     assert.match(m, /switchyard_cache_lookups_total\{result="hit"\} [1-9]/);
+    assert.match(m, /switchyard_cache_saved_tokens_total [1-9]/);
     // The ledger marks cache hits.
     const usage = await (await fetch(`${gw.base}/v1/usage?group_by=model`, { headers: admin })).json();
     assert.ok(usage, 'usage endpoint answers');

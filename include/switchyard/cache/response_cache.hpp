@@ -93,6 +93,7 @@ struct CacheStats {
     int64_t entries = 0;
     int64_t bytes = 0;
     int64_t saved_nusd = 0;       // cost of the upstream calls hits replaced
+    int64_t saved_tokens = 0;     // their prompt + completion tokens
     int64_t loaded = 0;           // entries warm() loaded from the store
     int64_t corrupt_skipped = 0;  // stored entries that failed their checksum or decoding
 };
@@ -193,7 +194,8 @@ private:
     const CacheOptions options_;
     std::vector<std::unique_ptr<Shard>> shards_;
     std::atomic<int64_t> hits_{0}, stale_hits_{0}, semantic_hits_{0}, misses_{0}, stores_{0},
-        evictions_{0}, expirations_{0}, too_large_{0}, invalidated_{0}, saved_nusd_{0};
+        evictions_{0}, expirations_{0}, too_large_{0}, invalidated_{0}, saved_nusd_{0},
+        saved_tokens_{0};
     std::once_flag semantic_once_;
     std::shared_ptr<SemanticCache> semantic_;  // set once under semantic_once_
     std::atomic<bool> semantic_ready_{false};
