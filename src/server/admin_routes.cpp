@@ -467,6 +467,26 @@ awaitable<void> send_json(RequestContext& ctx, http::status status, std::string 
     co_await ctx.response.send(status, "application/json", std::move(body));
 }
 
+std::optional<std::string> percent_decode(std::string_view v, bool plus_is_space) {
+    std::string out;
+    out.reserve(v.size());
+    for (size_t i = 0; i < v.size(); ++i) {
+        if (v[i] == '+' && plus_is_space) {
+            out.push_back(' ');
+        } else if (v[i] == '%') {
+            if (i + 2 >= v.size()) return std::nullopt;
+            unsigned x = 0;
+            auto [p, ec] = std::from_chars(v.data() + i + 1, v.data() + i + 3, x, 16);
+            if (ec != std::errc() || p != v.data() + i + 3) return std::nullopt;
+            out.push_back(static_cast<char>(x));
+            i += 2;
+        } else {
+            out.push_back(v[i]);
+        }
+    }
+    return out;
+}
+
 // Query string value of `name` (percent-decoding '+' and %XX), or nullopt.
 std::optional<std::string> query_param(std::string_view target, std::string_view name) {
     auto q = target.find('?');
@@ -479,22 +499,8 @@ std::optional<std::string> query_param(std::string_view target, std::string_view
         std::string_view k = pair.substr(0, eq);
         if (k == name) {
             std::string_view v = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
-            std::string out;
-            for (size_t i = 0; i < v.size(); ++i) {
-                if (v[i] == '+') {
-                    out.push_back(' ');
-                } else if (v[i] == '%') {
-                    if (i + 2 >= v.size()) return std::string("\x01");
-                    unsigned x = 0;
-                    auto [p, ec] = std::from_chars(v.data() + i + 1, v.data() + i + 3, x, 16);
-                    if (ec != std::errc() || p != v.data() + i + 3) return std::string("\x01");
-                    out.push_back(static_cast<char>(x));
-                    i += 2;
-                } else {
-                    out.push_back(v[i]);
-                }
-            }
-            return out;
+            auto decoded = percent_decode(v, true);
+            return decoded ? std::move(*decoded) : std::string("\x01");
         }
         if (amp == std::string_view::npos) break;
         rest.remove_prefix(amp + 1);

@@ -10,8 +10,6 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
-#include <charconv>
-
 #include "rag_service.hpp"
 #include "request_context.hpp"
 #include "switchyard/core/json_writer.hpp"
@@ -35,25 +33,6 @@ Error not_found(std::string message, std::string code) {
     e.message = std::move(message);
     e.code = std::move(code);
     return e;
-}
-
-// Percent-decodes one path segment; nullopt when the encoding is broken.
-std::optional<std::string> decode_segment(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (size_t i = 0; i < s.size(); ++i) {
-        if (s[i] != '%') {
-            out += s[i];
-            continue;
-        }
-        if (i + 2 >= s.size()) return std::nullopt;
-        unsigned v = 0;
-        const auto r = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
-        if (r.ec != std::errc{} || r.ptr != s.data() + i + 3) return std::nullopt;
-        out += static_cast<char>(v);
-        i += 2;
-    }
-    return out;
 }
 
 void write_metadata(JsonWriter& w, const rag::Metadata& m) {
@@ -405,7 +384,7 @@ Result<RagPath> parse_path(std::string_view path) {
         if (slash == std::string_view::npos) break;
         rest.remove_prefix(slash + 1);
     }
-    auto decoded = decode_segment(parts[0]);
+    auto decoded = percent_decode(parts[0], false);
     if (!decoded || decoded->empty()) {
         return Error::invalid_request("the collection name in the URL is not valid");
     }
@@ -418,7 +397,7 @@ Result<RagPath> parse_path(std::string_view path) {
     if (parts[1] == "documents" && parts.size() <= 3) {
         p.documents = true;
         if (parts.size() == 3) {
-            auto doc = decode_segment(parts[2]);
+            auto doc = percent_decode(parts[2], false);
             if (!doc || doc->empty()) {
                 return Error::invalid_request("the document id in the URL is not valid");
             }

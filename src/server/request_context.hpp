@@ -132,6 +132,8 @@ awaitable<std::invoke_result_t<F>> run_blocking(Gateway& gateway, F f) {
 
 // Sends a complete application/json response.
 awaitable<void> send_json(RequestContext& ctx, http::status status, std::string body);
+// %XX-decoded `v` ('+' as a space in query strings), or nullopt when an escape is broken.
+std::optional<std::string> percent_decode(std::string_view v, bool plus_is_space);
 // Query string value of `name` in a request target (percent-decoded), or nullopt; "\x01"
 // when the value's percent-encoding is broken.
 std::optional<std::string> query_param(std::string_view target, std::string_view name);
