@@ -398,21 +398,9 @@ int run_query(const QueryOptions& o) {
             w.begin_object()
                 .kv("context", ctx.text)
                 .kv("tokens", static_cast<int64_t>(ctx.n_tokens));
-            w.key("citations").begin_array();
-            for (const auto& cit : ctx.citations) {
-                w.begin_object()
-                    .kv("n", static_cast<int64_t>(cit.number))
-                    .kv("label", cit.label)
-                    .kv("source", cit.source)
-                    .kv("document_id", cit.document_id)
-                    .kv("chunk_first", static_cast<int64_t>(cit.chunk_first))
-                    .kv("chunk_last", static_cast<int64_t>(cit.chunk_last))
-                    .kv("byte_begin", static_cast<int64_t>(cit.byte_begin))
-                    .kv("byte_end", static_cast<int64_t>(cit.byte_end))
-                    .kv("score", static_cast<double>(cit.score))
-                    .end_object();
-            }
-            w.end_array().end_object();
+            w.key("citations");
+            rag::write_citations_json(w, ctx.citations);
+            w.end_object();
             std::cout << out << "\n";
         } else {
             std::cout << ctx.text << "\n\n-- " << ctx.n_tokens << " of " << o.budget << " tokens ("

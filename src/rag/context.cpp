@@ -1,5 +1,7 @@
 #include "switchyard/rag/context.hpp"
 
+#include "switchyard/core/json_writer.hpp"
+
 #include <algorithm>
 #include <set>
 #include <utility>
@@ -183,6 +185,24 @@ std::vector<RetrievedChunk> ConversationHistory::retrieve(std::string_view query
         if (!taken[i]) emit(i, 0);
     }
     return out;
+}
+
+void write_citations_json(JsonWriter& w, std::span<const Citation> citations) {
+    w.begin_array();
+    for (const auto& c : citations) {
+        w.begin_object()
+            .kv("number", static_cast<int64_t>(c.number))
+            .kv("label", c.label)
+            .kv("source", c.source)
+            .kv("document_id", c.document_id)
+            .kv("chunk_first", static_cast<int64_t>(c.chunk_first))
+            .kv("chunk_last", static_cast<int64_t>(c.chunk_last))
+            .kv("byte_begin", static_cast<int64_t>(c.byte_begin))
+            .kv("byte_end", static_cast<int64_t>(c.byte_end))
+            .kv("score", static_cast<double>(c.score))
+            .end_object();
+    }
+    w.end_array();
 }
 
 }  // namespace switchyard::rag

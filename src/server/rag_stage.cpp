@@ -192,23 +192,13 @@ awaitable<bool> apply_rag(RequestContext& ctx, ChatRequest& req, ErrorStyle styl
     JsonWriter w(ctx.rag_json);
     w.begin_object().kv("collection", collection);
     w.kv("context_tokens", static_cast<int64_t>(r.context.n_tokens));
-    w.key("citations").begin_array();
+    w.key("citations");
+    rag::write_citations_json(w, r.context.citations);
+    w.end_object();
     for (const auto& c : r.context.citations) {
-        w.begin_object()
-            .kv("number", static_cast<int64_t>(c.number))
-            .kv("label", c.label)
-            .kv("source", c.source)
-            .kv("document_id", c.document_id)
-            .kv("chunk_first", static_cast<int64_t>(c.chunk_first))
-            .kv("chunk_last", static_cast<int64_t>(c.chunk_last))
-            .kv("byte_begin", static_cast<int64_t>(c.byte_begin))
-            .kv("byte_end", static_cast<int64_t>(c.byte_end))
-            .kv("score", static_cast<double>(c.score))
-            .end_object();
         if (!labels.empty()) labels += ", ";
         labels += fmt::format("[{}] {}", c.number, header_safe(c.label));
     }
-    w.end_array().end_object();
     ctx.response.set_header("x-switchyard-rag-citations", labels.empty() ? "none" : labels);
     co_return true;
 }

@@ -89,7 +89,7 @@ test('ingest a directory, re-ingest unchanged, query in every mode', () => {
   const ctx = JSON.parse(r.stdout);
   assert.ok(ctx.tokens > 0 && ctx.tokens <= 60);
   assert.match(ctx.context, /^\[1\] \S+#\d+/);
-  assert.equal(ctx.citations[0].n, 1);
+  assert.equal(ctx.citations[0].number, 1);
   assert.ok(ctx.citations[0].byte_end > ctx.citations[0].byte_begin);
   fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -28,6 +28,9 @@
 namespace switchyard::tokens {
 class Tokenizer;
 }
+namespace switchyard {
+class JsonWriter;
+}
 
 namespace switchyard::rag {
 
@@ -63,6 +66,10 @@ struct AssembledContext {
     size_t chunks_used = 0;     // input chunks that made it in
     size_t chunks_skipped = 0;  // input chunks that did not fit
 };
+
+// {"number", "label", "source", "document_id", "chunk_first", "chunk_last", "byte_begin",
+// "byte_end", "score"}: how the HTTP API and the CLI show a citation.
+void write_citations_json(JsonWriter& w, std::span<const Citation> citations);
 
 // `ranked`: best first (as Collection::query returns them). Chunks with the same chunk_id
 // and document are taken once.
