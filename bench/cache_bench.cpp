@@ -25,6 +25,7 @@
 
 #include <simdjson.h>
 
+#include "bench_util.hpp"
 #include "switchyard/cache/response_cache.hpp"
 #include "switchyard/cache/semantic_cache.hpp"
 #include "switchyard/rag/glove_embedder.hpp"
@@ -33,35 +34,13 @@ namespace {
 
 using namespace switchyard;
 using Clock = std::chrono::steady_clock;
+using bench::min_of;
+using bench::set_percentiles;
 
-void set_percentiles(benchmark::State& state, std::vector<double>& us) {
-    if (us.empty()) return;
-    std::sort(us.begin(), us.end());
-    auto at = [&](double q) {
-        return us[static_cast<size_t>(q * static_cast<double>(us.size() - 1))];
-    };
-    state.counters["p50_us"] = at(0.50);
-    state.counters["p99_us"] = at(0.99);
-    state.counters["p999_us"] = at(0.999);
-}
-
-// Best of the repetitions: the closest to an idle machine on a shared host.
-double min_of(const std::vector<double>& v) {
-    return *std::min_element(v.begin(), v.end());
-}
-
+// The cache benches' request, with the max_tokens a real client sends.
 ChatRequest small_request(const std::string& question) {
-    ChatRequest r;
-    r.model = "gpt-4-turbo";
-    r.temperature = 0.0;
+    ChatRequest r = bench::support_request(question);
     r.max_tokens = 512;
-    Message sys;
-    sys.role = Role::kSystem;
-    sys.text = "You are a concise assistant for the support team.";
-    Message user;
-    user.role = Role::kUser;
-    user.text = question;
-    r.messages = {sys, user};
     return r;
 }
 

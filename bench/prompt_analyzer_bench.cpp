@@ -7,11 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "switchyard/routing/pii.hpp"
 #include "switchyard/routing/prompt_analyzer.hpp"
 
 using namespace switchyard;
 using namespace switchyard::routing;
+using switchyard::bench::min_of;
 
 namespace {
 
@@ -88,12 +90,6 @@ std::string text_for(int kind, int64_t tokens) {
 }
 
 const char* kKindNames[] = {"prose", "code", "mixed_pii"};
-
-// Best of the repetitions: on a shared 2-core machine the median carries other people's
-// builds; the minimum is the closest to an idle machine.
-double min_of(const std::vector<double>& v) {
-    return *std::min_element(v.begin(), v.end());
-}
 
 void BM_Analyze(benchmark::State& state) {
     const PromptAnalyzer analyzer;

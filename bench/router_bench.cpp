@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "switchyard/routing/prompt_analyzer.hpp"
 #include "switchyard/routing/router.hpp"
 #include "switchyard/tokens/chat_tokens.hpp"
@@ -46,6 +47,8 @@ void operator delete(void* p, size_t) noexcept {
 using namespace switchyard;
 using namespace switchyard::routing;
 using Clock = std::chrono::steady_clock;
+using bench::min_of;
+using bench::set_percentiles;
 
 namespace {
 
@@ -217,24 +220,6 @@ const ChatRequest& request_2k() {
         return r;
     }();
     return req;
-}
-
-void set_percentiles(benchmark::State& state, std::vector<double>& us) {
-    if (us.empty()) return;
-    std::sort(us.begin(), us.end());
-    auto at = [&](double q) {
-        const auto i = static_cast<size_t>(q * static_cast<double>(us.size() - 1));
-        return us[i];
-    };
-    state.counters["p50_us"] = at(0.50);
-    state.counters["p99_us"] = at(0.99);
-    state.counters["max_us"] = us.back();
-}
-
-// Best of the repetitions: on a shared 2-core machine the median carries other people's
-// builds; the minimum is the closest to an idle machine.
-double min_of(const std::vector<double>& v) {
-    return *std::min_element(v.begin(), v.end());
 }
 
 // Arg 0: route (0 = "auto" over the whole seed catalog, 1 = the two remote models only);

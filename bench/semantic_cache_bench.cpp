@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "switchyard/cache/semantic_cache.hpp"
 #include "switchyard/rag/glove_embedder.hpp"
 
@@ -25,34 +26,11 @@ namespace {
 
 using namespace switchyard;
 using Clock = std::chrono::steady_clock;
+using bench::set_percentiles;
+const auto request = bench::support_request;
 
 constexpr size_t kEntries = 100'000;
 constexpr size_t kQueries = 4'000;
-
-void set_percentiles(benchmark::State& state, std::vector<double>& us) {
-    if (us.empty()) return;
-    std::sort(us.begin(), us.end());
-    auto at = [&](double q) {
-        return us[static_cast<size_t>(q * static_cast<double>(us.size() - 1))];
-    };
-    state.counters["p50_us"] = at(0.50);
-    state.counters["p99_us"] = at(0.99);
-    state.counters["p999_us"] = at(0.999);
-}
-
-ChatRequest request(const std::string& question) {
-    ChatRequest r;
-    r.model = "gpt-4-turbo";
-    r.temperature = 0.0;
-    Message sys;
-    sys.role = Role::kSystem;
-    sys.text = "You are a concise assistant for the support team.";
-    Message user;
-    user.role = Role::kUser;
-    user.text = question;
-    r.messages = {sys, user};
-    return r;
-}
 
 struct Fixture {
     std::shared_ptr<const rag::GloveEmbedder> embedder;
