@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "rag_requests.hpp"
 #include "rag_service.hpp"
 #include "switchyard/core/json_writer.hpp"
 #include "switchyard/rag/context.hpp"
@@ -35,28 +36,8 @@ Result<RagField> parse_rag_field(std::string_view json, const RagConfig& config)
                                               "rag.collection");
             }
             f.collection = std::string(sv);
-        } else if (k == "top_k") {
-            int64_t n = 0;
-            if (field.value.get(n) != simdjson::SUCCESS || n < 1 || n > 100) {
-                return Error::invalid_request("rag.top_k must be an integer in [1, 100]",
-                                              "rag.top_k");
-            }
-            f.query.top_k = static_cast<size_t>(n);
-        } else if (k == "mode") {
-            std::string_view sv;
-            std::optional<rag::RetrievalMode> m;
-            if (field.value.get(sv) == simdjson::SUCCESS) m = rag::parse_retrieval_mode(sv);
-            if (!m)
-                return Error::invalid_request("rag.mode must be dense, bm25 or hybrid", "rag.mode");
-            f.query.mode = *m;
-        } else if (k == "filters") {
-            auto parsed = rag::MetadataFilter::parse_json(simdjson::minify(field.value));
-            if (!parsed) {
-                Error e = std::move(parsed.error());
-                e.param = "rag.filters";
-                return e;
-            }
-            f.query.filter = std::move(*parsed);
+        } else if (auto taken = parse_retrieval_field(k, field.value, 100, "rag.", f.query)) {
+            if (!*taken) return std::move(taken->error());
         } else if (k == "budget_tokens") {
             int64_t n = 0;
             if (field.value.get(n) != simdjson::SUCCESS || n < 1) {
