@@ -217,10 +217,12 @@ void add_accounting_commands(CLI::App& app, std::vector<std::pair<CLI::App*, Act
             const std::string head = *group == "none" ? "ALL" : *group;
             if (is_csv) {
                 std::cout << *group << (*group == "key" ? ",key_name" : "")
-                          << ",requests,input_tokens,output_tokens,cost_usd,counted_requests\n";
+                          << ",requests,input_tokens,output_tokens,cost_usd,counted_requests,"
+                             "cache_hits,saved_usd\n";
             } else {
-                std::cout << fmt::format("{:<28} {:>9} {:>13} {:>13} {:>12}\n", head, "REQUESTS",
-                                         "INPUT_TOKENS", "OUTPUT_TOKENS", "COST_USD");
+                std::cout << fmt::format("{:<28} {:>9} {:>13} {:>13} {:>12} {:>10} {:>12}\n", head,
+                                         "REQUESTS", "INPUT_TOKENS", "OUTPUT_TOKENS", "COST_USD",
+                                         "CACHE_HITS", "SAVED_USD");
             }
             tokens::UsageGroup total;
             for (const auto& r : rows) {
@@ -228,24 +230,28 @@ void add_accounting_commands(CLI::App& app, std::vector<std::pair<CLI::App*, Act
                 total.input_tokens += r.input_tokens;
                 total.output_tokens += r.output_tokens;
                 total.cost_nusd += r.cost_nusd;
+                total.cache_hits += r.cache_hits;
+                total.saved_nusd += r.saved_nusd;
                 std::string label = r.group.empty() ? "all" : r.group;
                 if (*group == "key" && !r.key_name.empty() && !is_csv)
                     label += " (" + r.key_name + ")";
                 if (is_csv) {
                     std::cout << csv(label) << (*group == "key" ? "," + csv(r.key_name) : "")
-                              << fmt::format(",{},{},{},{:.9f},{}\n", r.requests, r.input_tokens,
-                                             r.output_tokens, tokens::to_usd(r.cost_nusd),
-                                             r.counted_requests);
+                              << fmt::format(",{},{},{},{:.9f},{},{},{:.9f}\n", r.requests,
+                                             r.input_tokens, r.output_tokens,
+                                             tokens::to_usd(r.cost_nusd), r.counted_requests,
+                                             r.cache_hits, tokens::to_usd(r.saved_nusd));
                 } else {
-                    std::cout << fmt::format("{:<28} {:>9} {:>13} {:>13} {:>12}\n", label,
-                                             r.requests, r.input_tokens, r.output_tokens,
-                                             money(r.cost_nusd));
+                    std::cout << fmt::format("{:<28} {:>9} {:>13} {:>13} {:>12} {:>10} {:>12}\n",
+                                             label, r.requests, r.input_tokens, r.output_tokens,
+                                             money(r.cost_nusd), r.cache_hits, money(r.saved_nusd));
                 }
             }
             if (!is_csv && *group != "none") {
-                std::cout << fmt::format("{:<28} {:>9} {:>13} {:>13} {:>12}\n", "TOTAL",
-                                         total.requests, total.input_tokens, total.output_tokens,
-                                         money(total.cost_nusd));
+                std::cout << fmt::format("{:<28} {:>9} {:>13} {:>13} {:>12} {:>10} {:>12}\n",
+                                         "TOTAL", total.requests, total.input_tokens,
+                                         total.output_tokens, money(total.cost_nusd),
+                                         total.cache_hits, money(total.saved_nusd));
             }
             return 0;
         });

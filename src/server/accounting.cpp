@@ -179,6 +179,14 @@ void RequestAccount::finish() {
         output = static_cast<int64_t>(mt.tokenizer->count(output_text_));
         source = tokens::UsageSource::kCounted;
     }
+    // A cache hit used no upstream tokens and paid nothing: its row records what the
+    // original call cost as saved, and budgets and rate limits are charged nothing (the
+    // stale-if-error path was admitted before its attempts failed; they cost nothing).
+    if (cache_hit_) {
+        input = 0;
+        output = 0;
+        source = tokens::UsageSource::kNone;
+    }
     const int64_t cost = tokens::cost_nusd(input, output, model.price.input_per_1m_usd,
                                            model.price.output_per_1m_usd);
 
@@ -215,6 +223,7 @@ void RequestAccount::finish() {
     row.input_tokens = input;
     row.output_tokens = output;
     row.cost_nusd = cost;
+    row.saved_nusd = saved_nusd_;
     row.latency_ms = now - start_ms_;
     row.status = status;
     row.route_reason = route_;

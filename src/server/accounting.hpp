@@ -4,7 +4,8 @@
 // global budget from an estimate (prompt + max_tokens at list price). While the answer passes,
 // the handler reports the provider's usage or the text it streamed. finish() (or the
 // destructor) settles the budgets with the real cost, records the ledger row and the token
-// and cost metrics, and fires budget alerts.
+// and cost metrics, and fires budget alerts. A cache hit is recorded with cost 0 and the cost
+// it saved, and charges no budget or rate limit.
 // Thread safety: one per request, on the request's worker thread.
 #pragma once
 
@@ -43,8 +44,12 @@ public:
     // settlement uses the real cost on the model that answered.
     void retarget(const Gateway::Target& target);
     void set_route(std::string reason) { route_ = std::move(reason); }
-    // Answered from the response cache: the row is marked, no upstream usage.
-    void set_cache_hit() { cache_hit_ = true; }
+    // Answered from the response cache: the row is marked, uses no tokens, costs nothing and
+    // records `saved_nusd` (what the original call cost) as saved.
+    void set_cache_hit(int64_t saved_nusd) {
+        cache_hit_ = true;
+        saved_nusd_ = saved_nusd;
+    }
 
     // Settles and records once; later calls do nothing.
     void finish();
@@ -73,6 +78,7 @@ private:
     const ChatRequest* request_ = nullptr;  // set by admit_chat; outlives the account
     bool recount_prompt_ = false;           // the answering model counts in another vocabulary
     bool cache_hit_ = false;
+    int64_t saved_nusd_ = 0;                   // a cache hit: what the original call cost
     routing::PromptTokens* counts_ = nullptr;  // the request memo, when admit_chat had one
 };
 

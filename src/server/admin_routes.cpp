@@ -176,7 +176,7 @@ awaitable<void> handle_usage(RequestContext& ctx) {
         w.kv("requests", g.requests).kv("input_tokens", g.input_tokens);
         w.kv("output_tokens", g.output_tokens).kv("total_tokens", g.input_tokens + g.output_tokens);
         w.kv("cost_usd", to_usd(g.cost_nusd)).kv("counted_requests", g.counted_requests);
-        w.kv("cache_hits", g.cache_hits);
+        w.kv("cache_hits", g.cache_hits).kv("saved_usd", to_usd(g.saved_nusd));
     };
     w.key("data").begin_array();
     for (const auto& g : groups) {
@@ -186,6 +186,7 @@ awaitable<void> handle_usage(RequestContext& ctx) {
         total.cost_nusd += g.cost_nusd;
         total.counted_requests += g.counted_requests;
         total.cache_hits += g.cache_hits;
+        total.saved_nusd += g.saved_nusd;
         if (q.group_by == tokens::UsageGroupBy::kNone) continue;
         w.begin_object();
         switch (q.group_by) {

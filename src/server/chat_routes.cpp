@@ -208,7 +208,7 @@ awaitable<bool> answer_from_cache(RequestContext& ctx, const ChatRequest& req, E
     if (!target) co_return false;
     if (ctx.key && !ctx.key->key.allows_model(target->model->name)) co_return false;
     RequestAccount acct(ctx, *target);
-    acct.set_cache_hit();
+    acct.set_cache_hit(hit.entry->cost_nusd);
     acct.set_route(std::move(route));
     std::string_view how = "hit";
     if (semantic != nullptr && plan != nullptr) {
@@ -583,7 +583,7 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
         auto stale = g.response_cache()->lookup(cplan.key, g.now_ms(), -1, true);
         if (stale) {
             set_route_headers(ctx, plan, attempts, failures);
-            acct.set_cache_hit();
+            acct.set_cache_hit(stale->entry->cost_nusd);
             co_await replay_cached(ctx, req, style, *stale, stale->stale ? "stale" : "hit");
             co_return;
         }

@@ -48,11 +48,22 @@ CREATE TABLE IF NOT EXISTS usage (
   route_reason  TEXT    NOT NULL DEFAULT '',
   usage_source  TEXT    NOT NULL DEFAULT 'none',
   streamed      INTEGER NOT NULL DEFAULT 0,
-  partial       INTEGER NOT NULL DEFAULT 0
+  partial       INTEGER NOT NULL DEFAULT 0,
+  saved_nusd    INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS usage_ts ON usage(ts_ms);
 CREATE INDEX IF NOT EXISTS usage_key_ts ON usage(key_id, ts_ms);
 )sql");
+    // Ledgers written before cache hits recorded their savings lack saved_nusd: add it
+    // (existing rows read 0, which is what they saved as far as anyone knows).
+    bool has_saved = false;
+    {
+        SqliteStatement st(db, "SELECT name FROM pragma_table_info('usage')");
+        while (st.step()) {
+            if (st.text(0) == "saved_nusd") has_saved = true;
+        }
+    }
+    if (!has_saved) db.exec("ALTER TABLE usage ADD COLUMN saved_nusd INTEGER NOT NULL DEFAULT 0");
 }
 
 UsageLedger::UsageLedger(LedgerOptions options) : options_(std::move(options)) {
@@ -162,8 +173,8 @@ bool UsageLedger::write_batch(std::vector<UsageRecord>& batch) {
             insert_ = std::make_unique<SqliteStatement>(*db_, R"sql(
 INSERT INTO usage (ts_ms, request_id, key_id, key_name, endpoint, model, provider, deployment,
   input_tokens, output_tokens, cost_nusd, latency_ms, status, cache_hit, route_reason,
-  usage_source, streamed, partial)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+  usage_source, streamed, partial, saved_nusd)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
 )sql");
         }
         SqliteStatement& st = *insert_;
@@ -175,7 +186,7 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?
             st.bind(12, r.latency_ms).bind(13, static_cast<int64_t>(r.status));
             st.bind(14, static_cast<int64_t>(r.cache_hit)).bind(15, r.route_reason);
             st.bind(16, to_string(r.source)).bind(17, static_cast<int64_t>(r.streamed));
-            st.bind(18, static_cast<int64_t>(r.partial));
+            st.bind(18, static_cast<int64_t>(r.partial)).bind(19, r.saved_nusd);
             st.step();
             st.reset();
         }
@@ -206,11 +217,13 @@ std::vector<UsageGroup> query_usage(SqliteDb& db, const UsageQuery& q) {
             group_expr = "strftime('%Y-%m-%d', ts_ms / 1000, 'unixepoch')";
             break;
     }
-    std::string sql = "SELECT " + group_expr +
-                      " AS g, MAX(key_name), COUNT(*), SUM(input_tokens), SUM(output_tokens), "
-                      "SUM(cost_nusd), SUM(usage_source = 'counted'), SUM(cache_hit) FROM usage "
-                      "WHERE (?1 IS NULL OR key_id = ?1) AND (?2 IS NULL OR model = ?2) AND "
-                      "(?3 IS NULL OR ts_ms >= ?3) AND (?4 IS NULL OR ts_ms < ?4)";
+    std::string sql =
+        "SELECT " + group_expr +
+        " AS g, MAX(key_name), COUNT(*), SUM(input_tokens), SUM(output_tokens), "
+        "SUM(cost_nusd), SUM(usage_source = 'counted'), SUM(cache_hit), SUM(saved_nusd) "
+        "FROM usage "
+        "WHERE (?1 IS NULL OR key_id = ?1) AND (?2 IS NULL OR model = ?2) AND "
+        "(?3 IS NULL OR ts_ms >= ?3) AND (?4 IS NULL OR ts_ms < ?4)";
     if (q.group_by != UsageGroupBy::kNone) sql += " GROUP BY g ORDER BY g";
     SqliteStatement st(db, sql);
     if (q.key_id) st.bind(1, *q.key_id);
@@ -228,6 +241,7 @@ std::vector<UsageGroup> query_usage(SqliteDb& db, const UsageQuery& q) {
         g.cost_nusd = st.int64(5);
         g.counted_requests = st.int64(6);
         g.cache_hits = st.int64(7);
+        g.saved_nusd = st.int64(8);
         out.push_back(std::move(g));
     }
     return out;

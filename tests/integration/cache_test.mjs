@@ -46,6 +46,23 @@ describe('response cache', () => {
     assert.equal(await calls(), 1, 'one upstream call for two requests');
   });
 
+  test('a hit costs nothing: the ledger records what it saved, and the budget is not charged', async () => {
+    const made = await postJson(`${gw.base}/v1/keys`, { name: 'saver', budget_usd: 5, budget_period: 'day' }, admin);
+    assert.equal(made.status, 201, made.text);
+    const key = { authorization: `Bearer ${made.json.key}` };
+    const body = { model: 'mock-gpt', temperature: 0, messages: user('how much does a hit cost?') };
+    assert.equal((await chat(body, key)).headers.get('x-switchyard-cache'), 'miss');
+    for (let i = 0; i < 3; ++i) assert.equal((await chat(body, key)).headers.get('x-switchyard-cache'), 'hit');
+    const usage = (await (await fetch(`${gw.base}/v1/usage`, { headers: key })).json()).total;
+    assert.equal(usage.requests, 4);
+    assert.equal(usage.cache_hits, 3);
+    assert.ok(usage.cost_usd > 0, JSON.stringify(usage));
+    // Three hits of the same answer saved three times what the miss paid.
+    assert.ok(Math.abs(usage.saved_usd - 3 * usage.cost_usd) < 1e-9, JSON.stringify(usage));
+    const self = await (await fetch(`${gw.base}/v1/keys/self`, { headers: key })).json();
+    assert.ok(Math.abs(self.budget.spent_usd - usage.cost_usd) < 1e-9, `budget charged for the miss only: ${JSON.stringify(self.budget)}`);
+  });
+
   test('key order, whitespace, user and stream_options do not change the key; temperature does', async () => {
     await mock.resetStats();
     const a = '{"model":"mock-gpt","temperature":0,"messages":[{"role":"user","content":"order test"}],"seed":7}';

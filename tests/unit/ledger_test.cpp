@@ -131,6 +131,42 @@ TEST_F(TempDb, QueriesGroupByModelKeyAndDay) {
     EXPECT_EQ(total_spend_since(db, q.from_ms.value()), 500);
 }
 
+TEST_F(TempDb, ALedgerFromBeforeSavedCostsGainsTheColumnAndKeepsItsRows) {
+    {  // the table as gateways before the saved-cost column wrote it
+        storage::SqliteDb db(path_);
+        db.exec(
+            "CREATE TABLE usage (id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, request_id TEXT "
+            "NOT NULL, key_id TEXT NOT NULL DEFAULT '', key_name TEXT NOT NULL DEFAULT '', "
+            "endpoint TEXT NOT NULL DEFAULT '', model TEXT NOT NULL DEFAULT '', provider TEXT NOT "
+            "NULL DEFAULT '', deployment TEXT NOT NULL DEFAULT '', input_tokens INTEGER NOT NULL "
+            "DEFAULT 0, output_tokens INTEGER NOT NULL DEFAULT 0, cost_nusd INTEGER NOT NULL "
+            "DEFAULT 0, latency_ms INTEGER NOT NULL DEFAULT 0, status INTEGER NOT NULL DEFAULT 0, "
+            "cache_hit INTEGER NOT NULL DEFAULT 0, route_reason TEXT NOT NULL DEFAULT '', "
+            "usage_source TEXT NOT NULL DEFAULT 'none', streamed INTEGER NOT NULL DEFAULT 0, "
+            "partial INTEGER NOT NULL DEFAULT 0);"
+            "INSERT INTO usage (ts_ms, request_id, model, cost_nusd) VALUES (1, 'old', 'gpt', "
+            "700);");
+    }
+    {
+        LedgerOptions o;
+        o.path = path_;
+        UsageLedger ledger(o);
+        UsageRecord hit = row("k1", "gpt", 10, 5, 0, 2);
+        hit.cache_hit = true;
+        hit.saved_nusd = 700;
+        ledger.record(hit);
+    }
+    storage::SqliteDb db(path_);
+    create_usage_schema(db);  // a second time: nothing to add
+    auto all = query_usage(db, UsageQuery{});
+    ASSERT_EQ(all.size(), 1u);
+    EXPECT_EQ(all[0].requests, 2);
+    EXPECT_EQ(all[0].cost_nusd, 700);  // the hit paid nothing
+    EXPECT_EQ(all[0].cache_hits, 1);
+    EXPECT_EQ(all[0].saved_nusd, 700);
+    EXPECT_EQ(total_spend_since(db, 0), 700);
+}
+
 TEST_F(TempDb, KeysAreStoredHashedListedAndRevoked) {
     storage::SqliteDb db(path_);
     KeyStore store(db);

@@ -1,6 +1,6 @@
 // UsageLedger: one row per request (time, key, model, provider, deployment, tokens, cost,
-// latency, status, cache hit, route reason, where the usage came from) in SQLite (WAL),
-// written by a batched asynchronous writer thread, off the request path.
+// latency, status, cache hit and the cost it saved, route reason, where the usage came from)
+// in SQLite (WAL), written by a batched asynchronous writer thread, off the request path.
 // Thread safety: record() may be called from any thread (it appends to a queue under a
 // short lock and never touches the disk). flush()/close() may be called from any thread.
 // The writer thread runs at nice 10, so commits yield to the request path on a busy core.
@@ -56,14 +56,15 @@ struct UsageRecord {
     std::string deployment;  // upstream base URL that served it
     int64_t input_tokens = 0;
     int64_t output_tokens = 0;
-    int64_t cost_nusd = 0;
+    int64_t cost_nusd = 0;  // what was paid upstream: 0 for a cache hit
     int64_t latency_ms = 0;
     int status = 0;  // HTTP status sent to the client
     bool cache_hit = false;
     std::string route_reason;
     UsageSource source = UsageSource::kNone;
     bool streamed = false;
-    bool partial = false;  // a stream that ended early (client gone or upstream failed)
+    bool partial = false;    // a stream that ended early (client gone or upstream failed)
+    int64_t saved_nusd = 0;  // a cache hit: what the answer would have cost upstream
 };
 
 struct LedgerOptions {
@@ -115,7 +116,8 @@ private:
     std::thread writer_;
 };
 
-// Creates the usage table and indexes if missing (idempotent).
+// Creates the usage table and indexes if missing, and adds columns that older ledgers lack
+// (idempotent).
 void create_usage_schema(storage::SqliteDb& db);
 
 enum class UsageGroupBy { kNone, kModel, kKey, kDay };
@@ -137,6 +139,7 @@ struct UsageGroup {
     int64_t cost_nusd = 0;
     int64_t counted_requests = 0;  // rows whose tokens we counted (no provider usage)
     int64_t cache_hits = 0;
+    int64_t saved_nusd = 0;  // cost the cache hits saved
 };
 
 std::vector<UsageGroup> query_usage(storage::SqliteDb& db, const UsageQuery& query);
