@@ -4,12 +4,15 @@
 // 100,000 most frequent GloVe 6B 100-d words from data/rag/glove-6b-100d.syemb, normalised,
 // inner-product space, M 16, ef_construction 200 (hnswlib-node inserts on one thread: it has
 // no parallel add; ours uses 2); queries are the next 1,000 words; recall@10 against exact
-// search computed here. Prints p50/p99 per query on one thread at ef 32, 64, 128 for both.
+// search computed here. Prints recall@10, p50 and p99 per query on one thread at ef 32 to 256
+// for both. --query-cpu N pins both libraries' querying thread to CPU N (taskset; our build
+// still runs on every CPU).
 //
-//   node bench/hnswlib_node_compare.mjs [--bench build/bench/vector_index_bench]
+//   node bench/hnswlib_node_compare.mjs [--bench build/bench/vector_index_bench] [--query-cpu 1]
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,7 +24,7 @@ const args = Object.fromEntries(
 const N = 100000;
 const Q = 1000;
 const K = 10;
-const EFS = [32, 64, 128];
+const EFS = [32, 64, 128, 160, 176, 192, 256];
 
 const require = createRequire(join(here, 'package.json'));
 let HierarchicalNSW;
@@ -85,6 +88,10 @@ let t0 = process.hrtime.bigint();
 for (let i = 0; i < N; ++i) index.addPoint(Array.from(base[i]), i);
 const buildS = Number(process.hrtime.bigint() - t0) / 1e9;
 
+// Queries on one CPU: the main thread (searchKnn is synchronous) is pinned after the build.
+const queryCpu = args['query-cpu'];
+if (queryCpu !== undefined) execFileSync('taskset', ['-p', '-c', queryCpu, String(process.pid)], { stdio: 'ignore' });
+
 const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 const node = [];
 const queryArrays = queries.map((q) => Array.from(q));
@@ -110,10 +117,12 @@ for (const r of node) {
 
 const benchBin = args.bench ?? join(root, 'build', 'bench', 'vector_index_bench');
 try {
-  const out = execFileSync(benchBin, ['--benchmark_filter=BM_Vector(Build|Query)', '--benchmark_format=json'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const benchArgs = ['--benchmark_filter=BM_Vector(Build|Query)', '--benchmark_format=json'];
+  // The child would inherit the pinning: widen it to every CPU for the 2-thread build; the
+  // bench pins its querying thread itself (VECTOR_BENCH_QUERY_CPU).
+  const [file, argv] = queryCpu === undefined ? [benchBin, benchArgs] : ['taskset', ['-c', `0-${cpus().length - 1}`, benchBin, ...benchArgs]];
+  const env = queryCpu === undefined ? process.env : { ...process.env, VECTOR_BENCH_QUERY_CPU: queryCpu };
+  const out = execFileSync(file, argv, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'] });
   const { benchmarks } = JSON.parse(out);
   const build = benchmarks.find((b) => b.name.startsWith('BM_VectorBuild'));
   console.log(`Switchyard VectorIndex: build ${build.build_s.toFixed(1)} s (2 threads)`);

@@ -12,10 +12,13 @@
 //
 //   ninja -C build vector_index_bench && build/bench/vector_index_bench
 #include <benchmark/benchmark.h>
+#include <pthread.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -95,8 +98,12 @@ double g_build_s = 0;
 
 VectorIndex* build_index() {
     const DenseData& d = dense();
+    const char* efc = std::getenv("VECTOR_BENCH_EF_CONSTRUCTION");
     auto index = std::make_unique<VectorIndex>(
-        VectorIndexOptions{.dim = d.dim, .m = 16, .ef_construction = 200, .build_threads = 2});
+        VectorIndexOptions{.dim = d.dim,
+                           .m = 16,
+                           .ef_construction = efc != nullptr ? std::strtoul(efc, nullptr, 10) : 200,
+                           .build_threads = 2});
     const auto start = Clock::now();
     if (!index->add_batch(d.ids, d.base, 2).ok()) return nullptr;
     g_build_s = std::chrono::duration<double>(Clock::now() - start).count();
@@ -144,6 +151,16 @@ void BM_VectorBuild(benchmark::State& state) {
 }
 BENCHMARK(BM_VectorBuild)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 
+// VECTOR_BENCH_QUERY_CPU=N pins the querying thread to CPU N (after the 2-thread build).
+void pin_queries() {
+    const char* cpu = std::getenv("VECTOR_BENCH_QUERY_CPU");
+    if (cpu == nullptr) return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(std::atoi(cpu), &set);
+    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
 void BM_VectorQuery(benchmark::State& state) {
     if (!dense().error.empty()) {
         state.SkipWithError(dense().error.c_str());
@@ -153,6 +170,7 @@ void BM_VectorQuery(benchmark::State& state) {
     VectorIndex* idx = shared_index();
     const size_t ef = static_cast<size_t>(state.range(0));
     const auto& exact = truth();
+    pin_queries();
 
     double found = 0;
     for (size_t q = 0; q < kQueries; ++q) {
@@ -182,6 +200,8 @@ BENCHMARK(BM_VectorQuery)
     ->Arg(32)
     ->Arg(64)
     ->Arg(128)
+    ->Arg(160)
+    ->Arg(176)
     ->Arg(192)
     ->Arg(256)
     ->Unit(benchmark::kMicrosecond);

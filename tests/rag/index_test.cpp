@@ -215,6 +215,43 @@ TEST(VectorIndex, HnswRecallAtTenAgainstFlat) {
     EXPECT_GE(total / 100, 0.95);
 }
 
+// The graph walks over int8 codes of the vectors; its answers are re-scored in float32, so
+// vectors closer together than a code step still come back in exact order, with the exact
+// search's scores. 20 dimensions: codes padded to 32.
+TEST(VectorIndex, GraphOrdersNearDuplicatesByExactScore) {
+    const size_t dim = 20;
+    const size_t n = 3000;
+    auto data = random_unit_vectors(n, dim, 61);
+    const auto direction = random_unit_vectors(1, dim, 62);
+    const std::vector<float> base(data.begin() + 7 * dim, data.begin() + 8 * dim);
+    std::vector<uint64_t> ids = iota_ids(n);
+    for (int k = 1; k <= 5; ++k) {  // ids 10001..10005, each a little further from vector 7
+        std::vector<float> v(dim);
+        double norm = 0;
+        for (size_t d = 0; d < dim; ++d) {
+            v[d] = base[d] + 0.002f * static_cast<float>(k) * direction[d];
+            norm += double(v[d]) * v[d];
+        }
+        for (float& x : v)
+            x = static_cast<float>(x / std::sqrt(norm));
+        data.insert(data.end(), v.begin(), v.end());
+        ids.push_back(10000 + k);
+    }
+    VectorIndex index({.dim = dim, .flat_threshold = 500});
+    ASSERT_TRUE(index.add_batch(ids, data).ok());
+    ASSERT_TRUE(index.stats().graph);
+    auto got = index.search(base, 6);
+    auto exact = index.search_exact(base, 6);
+    ASSERT_TRUE(got.ok() && exact.ok());
+    ASSERT_EQ(got->size(), 6u);
+    const std::vector<uint64_t> order = {7, 10001, 10002, 10003, 10004, 10005};
+    for (size_t r = 0; r < 6; ++r) {
+        EXPECT_EQ((*exact)[r].chunk_id, order[r]);
+        EXPECT_EQ((*got)[r].chunk_id, order[r]) << "rank " << r;
+        EXPECT_EQ((*got)[r].score, (*exact)[r].score) << "rank " << r;
+    }
+}
+
 TEST(VectorIndex, FilterIsAppliedInsideTheSearchFlatAndHnsw) {
     const size_t n = 12000;
     const auto data = random_unit_vectors(n, kDim, 21);

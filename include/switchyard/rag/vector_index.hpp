@@ -1,9 +1,14 @@
 // VectorIndex: the dense half of retrieval. Unit vectors (cosine similarity = dot product)
 // keyed by a uint64 chunk id. Exact flat search while the index holds at most
-// flat_threshold vectors; above it an HNSW graph (hnswlib's HierarchicalNSW over its
-// InnerProductSpace) answers instead. The flat copy of every vector is kept (it is the
-// source for rebuilding the graph, and search_exact() measures recall against it), which
-// costs dim * 4 bytes per vector twice: favours simple rebuilds over memory.
+// flat_threshold vectors; above it an HNSW graph (hnswlib's HierarchicalNSW) answers instead.
+// The graph holds int8 codes of the vectors (one scale per vector; dim rounded up to 16,
+// plus 4 bytes), and both building and walking it compare codes, which reads a quarter of
+// the memory per distance; the walk's candidates are then re-scored against the float32
+// vectors, so scores are exact and equal search_exact()'s. Trade-off: the walk ranks by an
+// approximation (within about 1 % of a component's range), which at equal ef measured the
+// same recall@10 as float32 on GloVe 100-d; the final order is always exact. The flat
+// float32 copy of every vector is kept (the source for re-scoring, rebuilding the graph and
+// search_exact()).
 // Filters run inside the search: in flat mode non-matching vectors are skipped; in HNSW mode
 // the graph walk still passes through them but only matching, undeleted nodes enter the
 // result (hnswlib 0.7's BaseFilterFunctor algorithm; Debian 12 ships hnswlib 0.6.2, which
