@@ -734,17 +734,29 @@ void VectorIndex::search_graph(const float* query, size_t top_k, size_t ef, Chun
     }
     g.visited_list_pool_->releaseVisitedList(visited);
 
-    // The walk ranked by codes; the accepted nodes are re-scored against the float32 rows,
-    // so graph and flat scores agree to the last bit.
-    out.reserve(top.size());
+    // The walk ranked by codes; the best accepted nodes are re-scored against the float32
+    // rows (all prefetched first), so graph and flat scores agree to the last bit.
+    // Only the best max(4 top_k, 40) by code distance: a code's error (about 0.001 on a
+    // GloVe dot product) is far below the score gap between rank top_k and rank 4 top_k;
+    // re-scoring all ef of them measured the same recall, at more cache misses.
+    const size_t rescore = std::max<size_t>(4 * top_k, 40);
+    while (top.size() > rescore)
+        top.pop();
+    thread_local std::vector<std::pair<uint64_t, const float*>> rows;
+    rows.clear();
     while (!top.empty()) {
         const uint64_t label = g.getExternalLabel(top.top().second);
         top.pop();
         auto slot = slot_of_.find(label);
         if (slot == slot_of_.end()) continue;  // cannot happen: accepted nodes are live
-        out.push_back(
-            {label, dot_product(query, data_.data() + slot->second * options_.dim, options_.dim)});
+        const float* row = data_.data() + slot->second * options_.dim;
+        for (size_t b = 0; b < options_.dim * sizeof(float); b += 64)
+            __builtin_prefetch(reinterpret_cast<const char*>(row) + b);
+        rows.emplace_back(label, row);
     }
+    out.reserve(rows.size());
+    for (const auto& [label, row] : rows)
+        out.push_back({label, dot_product(query, row, options_.dim)});
     const size_t keep = std::min(top_k, out.size());
     std::partial_sort(out.begin(), out.begin() + keep, out.end(), better);
     out.resize(keep);
