@@ -846,15 +846,42 @@ public:
 
     void load_rag(const YAML::Node& n, RagConfig& r) const {
         check_keys(n, "rag",
-                   {"enabled", "sqlite_path", "embedder", "chunk_size", "chunk_overlap",
-                    "max_document_kb", "top_k", "context_tokens"});
+                   {"enabled", "sqlite_path", "embedder", "remote_embedder", "chunk_size",
+                    "chunk_overlap", "max_document_kb", "top_k", "context_tokens"});
         if (n["enabled"]) r.enabled = boolean(n["enabled"], "rag.enabled");
         if (n["sqlite_path"]) r.sqlite_path = str(n["sqlite_path"], "rag.sqlite_path");
         if (n["embedder"]) {
             r.embedder = str(n["embedder"], "rag.embedder");
-            if (r.embedder != "glove" && r.embedder != "hashing") {
-                fail(n["embedder"], "rag.embedder", "must be glove or hashing");
+            if (r.embedder != "glove" && r.embedder != "hashing" && r.embedder != "remote") {
+                fail(n["embedder"], "rag.embedder",
+                     "must be glove, hashing or remote (the model rag.remote_embedder names)");
             }
+        }
+        if (const auto e = n["remote_embedder"]) {
+            const std::string k = "rag.remote_embedder";
+            if (!e.IsMap()) fail(e, k, "must be a map {model, batch_size, timeout_ms, ...}");
+            check_keys(
+                e, k,
+                {"model", "batch_size", "max_batch_kb", "timeout_ms", "max_retries", "dimensions"});
+            RagRemoteEmbedderConfig& re = r.remote_embedder;
+            if (!e["model"]) fail(e, k + ".model", "is required (the name of a model in models:)");
+            re.model = str(e["model"], k + ".model");
+            if (e["batch_size"])
+                re.batch_size = integer(e["batch_size"], k + ".batch_size", 1, 2048);
+            if (e["max_batch_kb"]) {
+                re.max_batch_kb = integer(e["max_batch_kb"], k + ".max_batch_kb", 1, 1 << 20);
+            }
+            if (e["timeout_ms"]) {
+                re.timeout_ms = integer(e["timeout_ms"], k + ".timeout_ms", 100, 3'600'000);
+            }
+            if (e["max_retries"])
+                re.max_retries = integer(e["max_retries"], k + ".max_retries", 0, 10);
+            if (e["dimensions"])
+                re.dimensions = integer(e["dimensions"], k + ".dimensions", 0, 65536);
+        }
+        if (r.embedder == "remote" && r.remote_embedder.model.empty()) {
+            fail(n["embedder"], "rag.embedder",
+                 "remote needs rag.remote_embedder: {model: <a model in models:>}");
         }
         if (n["chunk_size"]) r.chunk_size = integer(n["chunk_size"], "rag.chunk_size", 16, 1 << 20);
         if (n["chunk_overlap"]) {
@@ -871,6 +898,26 @@ public:
         if (n["context_tokens"]) {
             r.context_tokens = integer(n["context_tokens"], "rag.context_tokens", 1, 1 << 20);
         }
+    }
+
+    // rag.remote_embedder.model must be a model that speaks OpenAI's /v1/embeddings.
+    void resolve_rag_embedder(const YAML::Node& root, Config& c) const {
+        RagRemoteEmbedderConfig& re = c.rag.remote_embedder;
+        const YAML::Node node = root["rag"]["remote_embedder"]["model"];
+        const ModelConfig* m = c.find_model(re.model);
+        if (m == nullptr) {
+            fail(node, "rag.remote_embedder.model",
+                 fmt::format("unknown model '{}' (it must be one of the models: entries)",
+                             re.model));
+        }
+        if (m->provider == ProviderKind::kAnthropic) {
+            fail(node, "rag.remote_embedder.model",
+                 fmt::format("model '{}' is an Anthropic model, which has no embeddings API; name "
+                             "an OpenAI or OpenAI-compatible model",
+                             re.model));
+        }
+        re.model_config = *m;
+        re.upstream = c.upstream;
     }
 
     Config load(const YAML::Node& root) const {
@@ -916,6 +963,7 @@ public:
         }
         if (c.find_model("auto")) fail(root["models"], "models", "'auto' is reserved for routing");
         check_references(root, c);
+        if (!c.rag.remote_embedder.model.empty()) resolve_rag_embedder(root, c);
         return c;
     }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "switchyard/providers/remote_embedder.hpp"
 #include "switchyard/rag/glove_embedder.hpp"
 #include "switchyard/rag/hashing_embedder.hpp"
 
@@ -38,9 +39,33 @@ Result<std::shared_ptr<const rag::Embedder>> RagService::embedder(std::string_vi
         if (!hashing_) hashing_ = std::make_shared<rag::HashingEmbedder>();
         return hashing_;
     }
+    const RagRemoteEmbedderConfig& remote = config_.remote_embedder;
+    if (!remote.model.empty() && (name == "remote" || name == remote.model ||
+                                  name == RemoteEmbedder::name_of(remote.model_config))) {
+        if (!remote_) {
+            // The dimension is needed before a collection can be created: learned by one call
+            // unless configured (a failed probe is not kept; the next use tries again).
+            auto made = std::make_shared<RemoteEmbedder>(remote);
+            if (std::string failed = made->probe(); !failed.empty()) {
+                return Error{.kind = ErrorKind::kUpstream,
+                             .message = fmt::format("the remote embedder '{}' cannot start: {}",
+                                                    made->name(), failed),
+                             .param = "embedder",
+                             .code = "embedding_failed"};
+            }
+            remote_ = std::move(made);
+        }
+        return remote_;
+    }
+    const std::string configured = remote.model.empty()
+                                       ? std::string("none configured")
+                                       : fmt::format("'{}' ({}, or 'remote')", remote.model,
+                                                     RemoteEmbedder::name_of(remote.model_config));
     return Error::invalid_request(
-        fmt::format("unknown embedder '{}' (built-in: glove, hashing)", name), "embedder",
-        "unknown_embedder");
+        fmt::format("unknown embedder '{}' (built-in: glove, hashing; remote: {}; a remote "
+                    "embedder is the model rag.remote_embedder names)",
+                    name, configured),
+        "embedder", "unknown_embedder");
 }
 
 rag::CollectionOptions RagService::collection_options() const {

@@ -1,11 +1,13 @@
 // Private to the server: the RAG engine as the gateway serves it. One RagStore (SQLite, the
 // file rag.sqlite_path names) and its CollectionRegistry, made on first use (so a gateway
 // that never sees a RAG request creates no file); the built-in embedders (GloVe, hashing)
-// loaded on first use and shared by every collection that names them. Everything here blocks
-// (SQLite, embedding): call it from the gateway's blocking pool, never from an io thread. Thread
-// safety: all methods may be called from any thread (one mutex guards the maps; it is not held
-// while a collection ingests or queries). Failure: Result errors in the gateway's taxonomy
-// (invalid_request, not_found, internal).
+// loaded on first use and shared by every collection that names them; the remote embedder
+// rag.remote_embedder configures, made (and its dimension learned) on first use. Everything
+// here blocks (SQLite, embedding): call it from the gateway's blocking pool, never from an io
+// thread. Thread safety: all methods may be called from any thread (one mutex guards the maps;
+// it is not held while a collection ingests or queries). Failure: Result errors in the
+// gateway's taxonomy (invalid_request, not_found, internal; upstream embedding_failed when the
+// remote embedder cannot be reached).
 #pragma once
 
 #include <memory>
@@ -44,7 +46,9 @@ public:
 
 private:
     Result<rag::CollectionRegistry*> registry();
-    // "glove" or "hashing", or a stored embedder name starting with either.
+    // "glove" or "hashing", or a stored embedder name starting with either; "remote", the
+    // model rag.remote_embedder names, or its "<provider>:<model>" name (the dimension probe
+    // of a first use runs under embedders_mu_).
     Result<std::shared_ptr<const rag::Embedder>> embedder(std::string_view name);
     rag::CollectionOptions collection_options() const;
 
@@ -52,7 +56,7 @@ private:
     std::mutex mu_;
     std::unique_ptr<rag::CollectionRegistry> registry_;  // guarded by mu_ until made
     std::mutex embedders_mu_;  // the registry resolves embedders under its own lock
-    std::shared_ptr<const rag::Embedder> glove_, hashing_;  // guarded by embedders_mu_
+    std::shared_ptr<const rag::Embedder> glove_, hashing_, remote_;  // guarded by embedders_mu_
 };
 
 }  // namespace switchyard

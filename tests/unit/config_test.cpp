@@ -242,13 +242,77 @@ TEST(RagConfig, ErrorsNameTheKey) {
     auto e = load_error("rag:\n  embedder: bert\n" + kRagModels);
     EXPECT_EQ(e.line(), 2);
     EXPECT_EQ(e.key(), "rag.embedder");
-    EXPECT_NE(std::string(e.what()).find("glove or hashing"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("glove, hashing or remote"), std::string::npos);
     e = load_error("rag:\n  chunk_size: 100\n  chunk_overlap: 100\n" + kRagModels);
     EXPECT_EQ(e.key(), "rag.chunk_overlap");
     e = load_error("rag:\n  top_k: 0\n" + kRagModels);
     EXPECT_EQ(e.key(), "rag.top_k");
     e = load_error("rag:\n  colection: x\n" + kRagModels);
     EXPECT_EQ(e.key(), "rag.colection");
+}
+
+// rag.remote_embedder names a model of the models: list; the model's provider settings are
+// copied in, so the RAG engine can call it.
+const std::string kEmbedModels =
+    "models:\n  - name: a\n    provider: ollama\n    base_url: http://x/v1\n"
+    "  - name: emb\n    provider: openai\n    upstream_model: text-embedding-3-small\n"
+    "    base_url: https://api.example/v1\n    api_key_env: EMB_KEY\n"
+    "  - name: claude\n    provider: anthropic\n";
+
+TEST(RagConfig, RemoteEmbedderReferencesAModel) {
+    const RagConfig d = load_config_string(kEmbedModels, "x.yaml").rag;
+    EXPECT_TRUE(d.remote_embedder.model.empty());
+    EXPECT_EQ(d.remote_embedder.batch_size, 64);
+    EXPECT_EQ(d.remote_embedder.max_retries, 3);
+    EXPECT_EQ(d.remote_embedder.dimensions, 0);
+
+    const RagConfig r = load_config_string(
+                            "upstream:\n  connect_timeout_ms: 1234\nrag:\n  embedder: remote\n  "
+                            "remote_embedder:\n    model: emb\n    batch_size: 16\n    "
+                            "max_batch_kb: 100\n    timeout_ms: 5000\n    max_retries: 2\n    "
+                            "dimensions: 1536\n" +
+                                kEmbedModels,
+                            "x.yaml")
+                            .rag;
+    EXPECT_EQ(r.embedder, "remote");
+    EXPECT_EQ(r.remote_embedder.model, "emb");
+    EXPECT_EQ(r.remote_embedder.batch_size, 16);
+    EXPECT_EQ(r.remote_embedder.max_batch_kb, 100);
+    EXPECT_EQ(r.remote_embedder.timeout_ms, 5000);
+    EXPECT_EQ(r.remote_embedder.max_retries, 2);
+    EXPECT_EQ(r.remote_embedder.dimensions, 1536);
+    EXPECT_EQ(r.remote_embedder.model_config.upstream_model, "text-embedding-3-small");
+    EXPECT_EQ(r.remote_embedder.model_config.url.host, "api.example");
+    EXPECT_EQ(r.remote_embedder.model_config.api_key_env, "EMB_KEY");
+    EXPECT_EQ(r.remote_embedder.upstream.connect_timeout_ms, 1234);
+
+    // Defined but not the default: collections choose it by name.
+    const RagConfig g =
+        load_config_string("rag:\n  remote_embedder: {model: emb}\n" + kEmbedModels, "x.yaml").rag;
+    EXPECT_EQ(g.embedder, "glove");
+    EXPECT_EQ(g.remote_embedder.model_config.name, "emb");
+}
+
+TEST(RagConfig, RemoteEmbedderErrors) {
+    auto e = load_error("rag:\n  embedder: remote\n" + kEmbedModels);
+    EXPECT_EQ(e.key(), "rag.embedder");
+    EXPECT_NE(std::string(e.what()).find("rag.remote_embedder"), std::string::npos);
+    e = load_error("rag:\n  remote_embedder:\n    model: nope\n" + kEmbedModels);
+    EXPECT_EQ(e.key(), "rag.remote_embedder.model");
+    EXPECT_EQ(e.line(), 3);
+    EXPECT_NE(std::string(e.what()).find("unknown model 'nope'"), std::string::npos);
+    e = load_error("rag:\n  remote_embedder:\n    model: claude\n" + kEmbedModels);
+    EXPECT_EQ(e.key(), "rag.remote_embedder.model");
+    EXPECT_NE(std::string(e.what()).find("no embeddings API"), std::string::npos);
+    e = load_error("rag:\n  remote_embedder:\n    batch_size: 8\n" + kEmbedModels);
+    EXPECT_EQ(e.key(), "rag.remote_embedder.model");
+    EXPECT_NE(std::string(e.what()).find("is required"), std::string::npos);
+    e = load_error("rag:\n  remote_embedder: {model: emb, batch_size: 0}\n" + kEmbedModels);
+    EXPECT_EQ(e.key(), "rag.remote_embedder.batch_size");
+    e = load_error("rag:\n  remote_embedder: {model: emb, retries: 1}\n" + kEmbedModels);
+    EXPECT_EQ(e.key(), "rag.remote_embedder.retries");
+    e = load_error("rag:\n  remote_embedder: emb\n" + kEmbedModels);
+    EXPECT_EQ(e.key(), "rag.remote_embedder");
 }
 
 TEST(Url, ParsesHostsPortsAndPaths) {

@@ -219,13 +219,32 @@ struct CacheConfig {
     SemanticCacheConfig semantic;
 };
 
+// rag.remote_embedder: an OpenAI-compatible /v1/embeddings model from `models:` (its
+// provider, base_url, key and headers are used), called in batches with retries.
+struct RagRemoteEmbedderConfig {
+    std::string model;            // a name in models: (not Anthropic); empty = none configured
+    int64_t batch_size = 64;      // inputs per upstream call
+    int64_t max_batch_kb = 512;   // ... and at most this much text per call
+    int64_t timeout_ms = 30'000;  // one upstream call (first byte and total)
+    int64_t max_retries = 3;      // retries of a 429, 5xx, timeout or connect failure
+    // Vector size: 0 = learned by one probe call when the embedder is first used; else every
+    // answer must have this many dimensions (not sent upstream).
+    int64_t dimensions = 0;
+    // Filled at load: the model `model` names and the upstream settings (TLS, connect timeout),
+    // so the RAG engine needs no other part of the config.
+    ModelConfig model_config;
+    UpstreamConfig upstream;
+};
+
 // The RAG engine behind /v1/rag/* and the chat `rag` field (docs/rag.md).
 struct RagConfig {
     bool enabled = true;
     // Collections, documents, chunks and vectors; created on first use, not at start-up.
     std::string sqlite_path = "switchyard-rag.db";
-    std::string embedder = "glove";  // for new collections: glove | hashing
-    int64_t chunk_size = 1000;       // new collections' default chunking (recursive, characters)
+    // For new collections: glove | hashing | remote (rag.remote_embedder).
+    std::string embedder = "glove";
+    RagRemoteEmbedderConfig remote_embedder;
+    int64_t chunk_size = 1000;  // new collections' default chunking (recursive, characters)
     int64_t chunk_overlap = 100;
     int64_t max_document_kb = 16'384;  // one document's text
     // The chat `rag` field: chunks retrieved and the token budget of the injected context.

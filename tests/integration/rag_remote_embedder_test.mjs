@@ -1,0 +1,162 @@
+// The RAG engine with a remote embedder: rag.remote_embedder names a model of the config
+// (the mock's /v1/embeddings, 16-d deterministic unit vectors). Collections record the
+// embedder "<provider>:<model>" and the dimension learned from a probe call; texts go up in
+// batches of batch_size with the model's key; 429 and 5xx answers are retried; a permanent
+// failure is a clear 502 and stores nothing; a collection cannot be reopened with another
+// embedder (dimension) after a restart.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startMock, startGateway, stopStack, ADMIN_KEY, MOCK_KEY } from './harness.mjs';
+
+const admin = { authorization: `Bearer ${ADMIN_KEY}` };
+const UPSTREAM = 'embed-upstream';
+
+const models = (base) => `  - name: mock-gpt
+    provider: openai
+    upstream_model: gpt-4-turbo-upstream
+    base_url: ${base}
+    api_key_env: SY_TEST_MOCK_KEY
+  - name: mock-embed
+    provider: openai
+    upstream_model: ${UPSTREAM}
+    base_url: ${base}
+    api_key_env: SY_TEST_MOCK_KEY
+`;
+const ragSection = (remote) => `  embedder: remote\n  remote_embedder: ${remote}\n`;
+const REMOTE = '{model: mock-embed, batch_size: 4, max_retries: 2, timeout_ms: 2000}';
+
+// Eleven short paragraphs: with chunks of at most 80 characters, one chunk each.
+const PARAS = Array.from({ length: 11 }, (_, i) =>
+  `Paragraph ${i} says the service number ${i * 7} runs in zone ${String.fromCharCode(97 + i)}.`);
+const LONG = PARAS.join('\n\n');
+
+describe('RAG with a remote embedder', () => {
+  let mock, gw;
+  const ragPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sy-rag-remote-')), 'rag.db');
+  const req = async (method, p, body) => {
+    const r = await fetch(`${gw.base}${p}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...admin },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await r.text();
+    let json = null;
+    try { json = JSON.parse(text); } catch { /* not JSON */ }
+    return { status: r.status, json, text };
+  };
+  const embedCalls = async () => (await mock.stats()).by_path['/v1/embeddings'] ?? 0;
+  const start = (remote = REMOTE) =>
+    startGateway(mock.port, { models, rag: ragSection(remote), rag_path: ragPath });
+
+  before(async () => {
+    mock = await startMock();
+    gw = await start();
+  });
+  after(async () => stopStack(gw, mock));
+
+  test('a new collection records the remote embedder and the probed dimension', async () => {
+    const r = await req('POST', '/v1/rag/collections',
+      { name: 'remote', chunking: { strategy: 'paragraph', size: 80, overlap: 0 } });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.json.embedder, `openai:${UPSTREAM}`);
+    assert.equal(r.json.dimension, 16);
+    const last = await mock.lastRequest();
+    assert.equal(last.path, '/v1/embeddings');
+    assert.equal(last.headers.authorization, `Bearer ${MOCK_KEY}`);
+    assert.equal(last.body.model, UPSTREAM);
+    assert.equal(last.body.encoding_format, 'float');
+  });
+
+  test('ingest sends the chunks in batches of batch_size; query finds them', async () => {
+    await mock.resetStats();
+    let r = await req('POST', '/v1/rag/collections/remote/documents',
+      { id: 'long', text: LONG, source: 'ops/long.md' });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.json.data[0].chunks, 11, r.text);
+    assert.equal(r.json.data[0].embedded, 11);
+    assert.equal(await embedCalls(), 3);  // 4 + 4 + 3
+    const last = await mock.lastRequest();
+    assert.deepEqual(last.body.input, PARAS.slice(8));  // the last batch, in order
+
+    // The mock's vectors hash the whole text: a query equal to a chunk's text has cosine 1.
+    r = await req('POST', '/v1/rag/collections/remote/query',
+      { query: PARAS[5], mode: 'dense', top_k: 1 });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.data[0].text, PARAS[5]);
+    assert.ok(Math.abs(r.json.data[0].score - 1) < 1e-4, r.text);
+    r = await req('POST', '/v1/rag/collections/remote/query',
+      { query: 'zone c service', mode: 'hybrid', top_k: 2 });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.data.length, 2);
+  });
+
+  test('429 and 500 answers are retried and the ingest succeeds', async () => {
+    for (const fault of ['status=429,retry_after=1', 'status=500']) {
+      await mock.resetStats();
+      await mock.addFault({ fault, model: UPSTREAM, count: 2 });
+      const r = await req('POST', '/v1/rag/collections/remote/documents',
+        { id: `retried-${fault}`, text: `The retried document (${fault}) mentions a lighthouse.` });
+      assert.equal(r.status, 201, r.text);
+      assert.equal(r.json.data[0].outcome, 'added');
+      assert.equal(await embedCalls(), 3, fault);  // two failures, then the answer
+      await mock.clearFaults();
+    }
+  });
+
+  test('a permanent failure is a clear 502 and leaves nothing half-ingested', async () => {
+    await mock.resetStats();
+    await mock.addFault({ fault: 'status=503', model: UPSTREAM, count: 50 });
+    let r = await req('POST', '/v1/rag/collections/remote/documents',
+      { id: 'doomed', text: LONG.replace(/Paragraph/g, 'Section') });
+    assert.equal(r.status, 502, r.text);
+    assert.equal(r.json.error.code, 'embedding_failed');
+    assert.match(r.json.error.message, /openai:embed-upstream/);
+    assert.match(r.json.error.message, /HTTP 503/);
+    assert.match(r.json.error.message, /after 3 attempts/);  // max_retries: 2
+    assert.equal(await embedCalls(), 3);
+    await mock.clearFaults();
+    r = await req('GET', '/v1/rag/collections/remote/documents/doomed');
+    assert.equal(r.status, 404, r.text);
+    r = await req('GET', '/v1/rag/collections/remote');
+    assert.equal(r.json.documents, 3);
+
+    // A 401 is not retried: the key is wrong, waiting does not help.
+    await mock.resetStats();
+    await mock.addFault({ fault: 'status=401', model: UPSTREAM, count: 1 });
+    r = await req('POST', '/v1/rag/collections/remote/query', { query: 'anything', mode: 'dense' });
+    assert.equal(r.status, 502, r.text);
+    assert.equal(r.json.error.code, 'embedding_failed');
+    assert.doesNotMatch(r.json.error.message, /attempts/);
+    assert.equal(await embedCalls(), 1);
+    await mock.clearFaults();
+  });
+
+  test('after a restart the collection reopens with its remote embedder', async () => {
+    await gw.stop();
+    gw = await start();
+    const r = await req('POST', '/v1/rag/collections/remote/query',
+      { query: PARAS[2], mode: 'dense', top_k: 1 });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.data[0].text, PARAS[2]);
+  });
+
+  test('mixing embedders in one collection is refused', async () => {
+    // The same model configured with another dimension: its vectors cannot join the
+    // collection's 16-d ones.
+    await gw.stop();
+    gw = await start('{model: mock-embed, dimensions: 32}');
+    let r = await req('POST', '/v1/rag/collections/remote/query', { query: 'zone', mode: 'bm25' });
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.json.error.code, 'embedder_mismatch');
+    assert.match(r.json.error.message, /16 dimensions/);
+    // A collection of a built-in embedder next to it is fine; an unknown embedder is not.
+    r = await req('POST', '/v1/rag/collections', { name: 'local', embedder: 'hashing' });
+    assert.equal(r.status, 201, r.text);
+    r = await req('POST', '/v1/rag/collections', { name: 'other', embedder: 'openai:nope' });
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.json.error.code, 'unknown_embedder');
+  });
+});
