@@ -13,18 +13,22 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "commands.hpp"
+#include "switchyard/config/config.hpp"
 #include "switchyard/core/json_writer.hpp"
+#include "switchyard/providers/remote_embedder.hpp"
 #include "switchyard/rag/chunking/chunker_factory.hpp"
 #include "switchyard/rag/collection.hpp"
 #include "switchyard/rag/context.hpp"
 #include "switchyard/rag/glove_embedder.hpp"
 #include "switchyard/rag/hashing_embedder.hpp"
+#include "switchyard/rag/html_text.hpp"
 #include "switchyard/rag/rag_store.hpp"
 #include "switchyard/tokens/tokenizer_registry.hpp"
 #include "switchyard/tokens/vocab_file.hpp"
@@ -50,87 +54,6 @@ bool ingestible(const fs::path& path) {
     return std::find(std::begin(kExtensions), std::end(kExtensions), ext) != std::end(kExtensions);
 }
 
-bool is_html(const fs::path& path) {
-    const std::string ext = path.extension().string();
-    return ext == ".html" || ext == ".htm" || ext == ".HTML" || ext == ".HTM";
-}
-
-// The readable text of an HTML page: scripts, styles and tags removed, block tags as line
-// breaks, the common entities decoded. Not a full HTML parser.
-std::string html_to_text(std::string_view html) {
-    std::string out;
-    out.reserve(html.size());
-    auto lower_starts = [&](size_t at, std::string_view word) {
-        if (html.size() - at < word.size()) return false;
-        for (size_t i = 0; i < word.size(); ++i) {
-            if (std::tolower(static_cast<unsigned char>(html[at + i])) != word[i]) return false;
-        }
-        return true;
-    };
-    size_t i = 0;
-    while (i < html.size()) {
-        const char c = html[i];
-        if (c == '<') {
-            for (std::string_view skip : {"script", "style"}) {
-                if (lower_starts(i + 1, skip)) {
-                    const std::string close = "</" + std::string(skip);
-                    size_t end = i;
-                    while (end < html.size() && !lower_starts(end, close))
-                        ++end;
-                    i = end;
-                    break;
-                }
-            }
-            const size_t end = html.find('>', i);
-            const std::string_view tag =
-                html.substr(i + 1, (end == std::string_view::npos ? html.size() : end) - i - 1);
-            for (std::string_view block : {"p", "/p", "br", "div", "/div", "li", "tr", "h1", "h2",
-                                           "h3", "h4", "h5", "h6", "/h1", "/h2", "/h3", "pre"}) {
-                if (tag.size() >= block.size() && lower_starts(i + 1, block) &&
-                    (tag.size() == block.size() || tag[block.size()] == ' ' ||
-                     tag[block.size()] == '/')) {
-                    out += '\n';
-                    break;
-                }
-            }
-            i = end == std::string_view::npos ? html.size() : end + 1;
-            continue;
-        }
-        if (c == '&') {
-            static const std::pair<std::string_view, std::string_view> kEntities[] = {
-                {"&amp;", "&"},        {"&lt;", "<"},         {"&gt;", ">"},
-                {"&quot;", "\""},      {"&#39;", "'"},        {"&apos;", "'"},
-                {"&nbsp;", " "},       {"&mdash;", "\u2014"}, {"&ndash;", "\u2013"},
-                {"&hellip;", "\u2026"}};
-            bool decoded = false;
-            for (const auto& [entity, text] : kEntities) {
-                if (html.substr(i, entity.size()) == entity) {
-                    out += text;
-                    i += entity.size();
-                    decoded = true;
-                    break;
-                }
-            }
-            if (decoded) continue;
-        }
-        out += c;
-        ++i;
-    }
-    // Collapse runs of blank lines left by the tags.
-    std::string collapsed;
-    collapsed.reserve(out.size());
-    size_t newlines = 0;
-    for (char ch : out) {
-        if (ch == '\n') {
-            if (++newlines > 2) continue;
-        } else if (ch != ' ' && ch != '\t' && ch != '\r') {
-            newlines = 0;
-        }
-        collapsed += ch;
-    }
-    return collapsed;
-}
-
 bool read_file(const fs::path& path, std::string& out) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return false;
@@ -140,18 +63,47 @@ bool read_file(const fs::path& path, std::string& out) {
     return true;
 }
 
+// --config: the gateway's config, for its rag.sqlite_path, rag.embedder and remote embedder.
+std::variant<std::optional<Config>, std::string> load_rag_config(const std::string& path) {
+    if (path.empty()) return std::optional<Config>();
+    try {
+        return std::optional<Config>(load_config_file(path));
+    } catch (const std::exception& e) {
+        return std::string("invalid config: ") + e.what();
+    }
+}
+
+// "glove", "hashing" (or their stored names), or with a config the remote embedder:
+// "remote", its model's name, or its stored "<provider>:<model>" name.
 std::variant<std::shared_ptr<const rag::Embedder>, std::string> make_embedder(
-    const std::string& name) {
+    const std::string& name, const std::optional<Config>& config = std::nullopt) {
     if (name == "glove" || name == "glove-6b-100d-sif") {
         auto opened = rag::GloveEmbedder::open(rag::default_glove_path());
         if (auto* error = std::get_if<std::string>(&opened)) return *error;
         return std::shared_ptr<const rag::Embedder>(
             std::move(std::get<std::unique_ptr<rag::GloveEmbedder>>(opened)));
     }
-    if (name == "hashing" || name == "hashing-256") {
+    if (name == "hashing" || name.starts_with("hashing-")) {
         return std::shared_ptr<const rag::Embedder>(std::make_shared<rag::HashingEmbedder>());
     }
-    return "unknown embedder '" + name + "' (glove, hashing)";
+    if (config && !config->rag.remote_embedder.model.empty()) {
+        const RagRemoteEmbedderConfig& remote = config->rag.remote_embedder;
+        if (name == "remote" || name == remote.model ||
+            name == RemoteEmbedder::name_of(remote.model_config)) {
+            auto made = std::make_shared<RemoteEmbedder>(remote);
+            if (std::string failed = made->probe(); !failed.empty()) {
+                return "the remote embedder '" + std::string(made->name()) +
+                       "' cannot start: " + failed;
+            }
+            return std::shared_ptr<const rag::Embedder>(std::move(made));
+        }
+    }
+    if (!config) {
+        return "unknown embedder '" + name +
+               "' (glove, hashing; a remote embedder needs --config with rag.remote_embedder)";
+    }
+    return "unknown embedder '" + name + "' (glove, hashing, or remote: the model " +
+           "rag.remote_embedder names in " + config->source + ")";
 }
 
 std::string format_duration(double seconds) {
@@ -164,8 +116,9 @@ std::string format_duration(double seconds) {
 struct IngestOptions {
     std::vector<std::string> paths;
     std::string collection;
-    std::string db = kDefaultDb;
-    std::string embedder = "glove";
+    std::string config;
+    std::string db;        // empty: the config's rag.sqlite_path, else kDefaultDb
+    std::string embedder;  // empty: the config's rag.embedder, else glove
     std::string strategy = "recursive";
     size_t size = 1000;
     size_t overlap = 100;
@@ -212,14 +165,32 @@ int run_ingest(const IngestOptions& o) {
         total_bytes += fs::file_size(f, ec);
     }
 
-    auto embedder = make_embedder(o.embedder);
-    if (auto* error = std::get_if<std::string>(&embedder)) {
+    auto config = load_rag_config(o.config);
+    if (auto* error = std::get_if<std::string>(&config)) {
         std::cerr << "error: " << *error << "\n";
-        return 1;
+        return 2;
     }
-    auto store = rag::RagStore::open(o.db);
+    const auto& cfg = std::get<0>(config);
+    const std::string db = !o.db.empty() ? o.db : cfg ? cfg->rag.sqlite_path : kDefaultDb;
+    auto store = rag::RagStore::open(db);
     if (!store) {
         std::cerr << "error: " << store.error().message << "\n";
+        return 1;
+    }
+    // Without --embedder: an existing collection's own, else the config's, else glove.
+    std::string embedder_name = o.embedder;
+    if (embedder_name.empty()) {
+        auto listed = store.value()->collections();
+        if (listed) {
+            for (const auto& info : listed.value()) {
+                if (info.name == o.collection) embedder_name = info.embedder;
+            }
+        }
+    }
+    if (embedder_name.empty()) embedder_name = cfg ? cfg->rag.embedder : "glove";
+    auto embedder = make_embedder(embedder_name, cfg);
+    if (auto* error = std::get_if<std::string>(&embedder)) {
+        std::cerr << "error: " << *error << "\n";
         return 1;
     }
     rag::CollectionOptions options;
@@ -275,7 +246,8 @@ int run_ingest(const IngestOptions& o) {
             rag::Document d;
             d.id = f.lexically_normal().generic_string();
             d.source = d.id;
-            d.text = is_html(f) ? html_to_text(text) : std::move(text);
+            d.text = rag::is_html_name(f.filename().string()) ? rag::html_to_text(text)
+                                                              : std::move(text);
             auto r = c.ingest(d);
             if (!r) {
                 if (tty) std::cerr << "\r\x1b[K";
@@ -300,7 +272,7 @@ int run_ingest(const IngestOptions& o) {
         c.name(), files.size(), counts[0], counts[1], counts[2], counts[3], failed, chunks,
         static_cast<double>(done_bytes) / 1e6, seconds,
         seconds > 0 ? static_cast<double>(done_bytes) / 1e6 / seconds : 0.0, stats.documents,
-        stats.chunks, o.db);
+        stats.chunks, db);
     return failed == 0 ? 0 : 1;
 }
 
@@ -309,8 +281,9 @@ int run_ingest(const IngestOptions& o) {
 struct QueryOptions {
     std::string text;
     std::string collection;
-    std::string db = kDefaultDb;
-    std::string embedder;  // empty: the collection's (glove or hashing)
+    std::string config;
+    std::string db;        // empty: the config's rag.sqlite_path, else kDefaultDb
+    std::string embedder;  // empty: the collection's
     std::string mode = "hybrid";
     size_t top_k = 5;
     std::string filter;
@@ -345,11 +318,18 @@ int run_query(const QueryOptions& o) {
         }
         request.filter = std::move(filter).value();
     }
-    if (!fs::exists(o.db)) {
-        std::cerr << "error: " << o.db << " does not exist (ingest into it first, or --db)\n";
+    auto config = load_rag_config(o.config);
+    if (auto* error = std::get_if<std::string>(&config)) {
+        std::cerr << "error: " << *error << "\n";
+        return 2;
+    }
+    const auto& cfg = std::get<0>(config);
+    const std::string db = !o.db.empty() ? o.db : cfg ? cfg->rag.sqlite_path : kDefaultDb;
+    if (!fs::exists(db)) {
+        std::cerr << "error: " << db << " does not exist (ingest into it first, or --db)\n";
         return 1;
     }
-    auto store = rag::RagStore::open(o.db);
+    auto store = rag::RagStore::open(db);
     if (!store) {
         std::cerr << "error: " << store.error().message << "\n";
         return 1;
@@ -365,7 +345,7 @@ int run_query(const QueryOptions& o) {
         if (embedder_name.rfind("hashing", 0) == 0) embedder_name = "hashing";
         if (embedder_name.empty()) embedder_name = "glove";
     }
-    auto embedder = make_embedder(embedder_name);
+    auto embedder = make_embedder(embedder_name, cfg);
     if (auto* error = std::get_if<std::string>(&embedder)) {
         std::cerr << "error: " << *error << "\n";
         return 1;
@@ -467,7 +447,7 @@ int run_chunk(const ChunkOptions& o) {
         std::cerr << "error: cannot read " << o.file << "\n";
         return 1;
     }
-    if (is_html(o.file)) text = html_to_text(text);
+    if (rag::is_html_name(o.file)) text = rag::html_to_text(text);
     tokens::TokenizerRegistry registry(tokens::default_vocab_dir());
     auto tok = registry.get(o.vocab);
     const tokens::Tokenizer* tokenizer = nullptr;
@@ -560,8 +540,14 @@ void add_rag_commands(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& 
         ->required();
     ingest->add_option("--collection", io->collection, "Collection name (created if new)")
         ->required();
-    ingest->add_option("--db", io->db, "SQLite store (default: ./switchyard-rag.db)");
-    ingest->add_option("--embedder", io->embedder, "glove (default) or hashing");
+    ingest->add_option("-c,--config", io->config,
+                       "Gateway config: its rag.sqlite_path, rag.embedder and remote embedder");
+    ingest->add_option("--db", io->db,
+                       "SQLite store (default: the config's rag.sqlite_path, else "
+                       "./switchyard-rag.db)");
+    ingest->add_option("--embedder", io->embedder,
+                       "glove (default), hashing, or remote (with --config: the model "
+                       "rag.remote_embedder names)");
     ingest->add_option("--strategy", io->strategy,
                        "Chunking for a new collection (default: recursive)");
     ingest->add_option("--chunk-size", io->size, "Chunk size in characters (default: 1000)");
@@ -573,7 +559,11 @@ void add_rag_commands(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& 
     auto qo = std::make_shared<QueryOptions>();
     query->add_option("text", qo->text, "The query")->required();
     query->add_option("--collection", qo->collection, "Collection name")->required();
-    query->add_option("--db", qo->db, "SQLite store (default: ./switchyard-rag.db)");
+    query->add_option("-c,--config", qo->config,
+                      "Gateway config: its rag.sqlite_path and remote embedder");
+    query->add_option("--db", qo->db,
+                      "SQLite store (default: the config's rag.sqlite_path, else "
+                      "./switchyard-rag.db)");
     query->add_option("--mode", qo->mode, "dense, bm25 or hybrid (default)");
     query->add_option("-k,--top-k", qo->top_k, "Number of chunks (default: 5)");
     query->add_option("--filter", qo->filter,

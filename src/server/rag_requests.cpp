@@ -5,8 +5,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "request_context.hpp"
+#include "switchyard/rag/html_text.hpp"
 
 namespace switchyard {
 namespace {
@@ -89,10 +91,23 @@ Result<rag::Document> parse_document(simdjson::dom::element v) {
     }
     rag::Document d;
     bool has_text = false;
+    bool html = false;
     for (auto field : obj) {
         const std::string_view k = field.key;
         std::string_view sv;
-        if (k == "id" || k == "text" || k == "source") {
+        if (k == "content_type") {
+            if (field.value.get(sv) != simdjson::SUCCESS) {
+                return Error::invalid_request("content_type must be a string", "content_type");
+            }
+            html = rag::is_html_content_type(sv);
+            if (!html && !sv.starts_with("text/")) {
+                return Error::invalid_request(
+                    fmt::format("content_type '{}' is not supported (text/plain, text/markdown, "
+                                "text/html)",
+                                sv),
+                    "content_type");
+            }
+        } else if (k == "id" || k == "text" || k == "source") {
             if (field.value.get(sv) != simdjson::SUCCESS) {
                 return Error::invalid_request(fmt::format("{} must be a string", k),
                                               std::string(k));
@@ -105,14 +120,40 @@ Result<rag::Document> parse_document(simdjson::dom::element v) {
             d.metadata = std::move(*m);
         } else {
             return Error::invalid_request(
-                fmt::format("unknown document field '{}' (id, text, source, metadata)", k),
+                fmt::format(
+                    "unknown document field '{}' (id, text, source, metadata, content_type)", k),
                 std::string(k));
         }
     }
     if (d.id.empty()) return Error::invalid_request("a document needs an id", "id");
     if (!has_text) return Error::invalid_request("a document needs its text", "text");
+    if (html) d.text = rag::html_to_text(d.text);
     return d;
 }
+
+namespace {
+
+// The Content-Type of a multipart part's head ("" when it has none).
+std::string_view part_content_type(std::string_view head) {
+    size_t line = 0;
+    while (line < head.size()) {
+        size_t end = head.find("\r\n", line);
+        if (end == std::string_view::npos) end = head.size();
+        const std::string_view h = head.substr(line, end - line);
+        constexpr std::string_view kName = "content-type:";
+        if (h.size() > kName.size()) {
+            bool match = true;
+            for (size_t i = 0; i < kName.size() && match; ++i) {
+                match = std::tolower(static_cast<unsigned char>(h[i])) == kName[i];
+            }
+            if (match) return h.substr(kName.size());
+        }
+        line = end + 2;
+    }
+    return {};
+}
+
+}  // namespace
 
 // multipart/form-data: each part with a filename is a document (its id the filename, or
 // the `id` field when one file is sent); a `metadata` field (JSON object) applies to all.
@@ -174,7 +215,13 @@ Result<std::vector<rag::Document>> parse_multipart(std::string_view content_type
             rag::Document d;
             d.id = *filename;
             d.source = *filename;
-            d.text = std::string(data);
+            // HTML (by the part's content type or the file name) is stored as its text.
+            if (rag::is_html_content_type(part_content_type(head)) ||
+                rag::is_html_name(*filename)) {
+                d.text = rag::html_to_text(data);
+            } else {
+                d.text = std::string(data);
+            }
             docs.push_back(std::move(d));
         } else if (name && *name == "id") {
             id_field = std::string(data);

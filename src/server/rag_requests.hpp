@@ -36,10 +36,12 @@ std::optional<Status> parse_retrieval_field(std::string_view key, simdjson::dom:
 Result<rag::QueryRequest> parse_query(std::string_view body);
 // {name, embedder, chunking: {strategy, size, overlap}}.
 Result<RagCreateOptions> parse_create(std::string_view body);
-// One document {id, text, source, metadata}.
+// One document {id, text, source, metadata, content_type}; content_type text/html (or
+// application/xhtml+xml) stores the page's text (rag/html_text.hpp), other text/* as is.
 Result<rag::Document> parse_document(simdjson::dom::element v);
 // multipart/form-data: each part with a filename is a document (its id the filename, or the
-// `id` field when one file is sent); a `metadata` field (a JSON object) applies to all.
+// `id` field when one file is sent); a `metadata` field (a JSON object) applies to all. A part
+// sent as text/html, or a file named *.html / *.htm, is stored as the page's text.
 Result<std::vector<rag::Document>> parse_multipart(std::string_view content_type,
                                                    std::string_view body);
 
