@@ -1,33 +1,135 @@
 #include "switchyard/rag/collection_registry.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace switchyard::rag {
+
+namespace {
+
+// A version per collection, bumped by every document write of any connection (a changed
+// document, a metadata update and a delete all touch rag_documents).
+constexpr std::string_view kVersionSchema = R"sql(
+CREATE TABLE IF NOT EXISTS rag_versions (
+    collection_id INTEGER PRIMARY KEY,
+    version INTEGER NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS rag_documents_version_insert AFTER INSERT ON rag_documents BEGIN
+    INSERT INTO rag_versions (collection_id, version) VALUES (NEW.collection_id, 1)
+        ON CONFLICT (collection_id) DO UPDATE SET version = version + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS rag_documents_version_update AFTER UPDATE ON rag_documents BEGIN
+    INSERT INTO rag_versions (collection_id, version) VALUES (NEW.collection_id, 1)
+        ON CONFLICT (collection_id) DO UPDATE SET version = version + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS rag_documents_version_delete AFTER DELETE ON rag_documents BEGIN
+    INSERT INTO rag_versions (collection_id, version) VALUES (OLD.collection_id, 1)
+        ON CONFLICT (collection_id) DO UPDATE SET version = version + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS rag_collections_version_delete AFTER DELETE ON rag_collections
+BEGIN
+    DELETE FROM rag_versions WHERE collection_id = OLD.id;
+END;
+)sql";
+
+Error not_found(std::string_view name) {
+    return Error{.kind = ErrorKind::kNotFound,
+                 .message = "collection '" + std::string(name) + "' does not exist",
+                 .param = "collection",
+                 .code = "collection_not_found"};
+}
+
+}  // namespace
 
 CollectionRegistry::CollectionRegistry(std::shared_ptr<RagStore> store, EmbedderResolver resolve,
                                        CollectionOptions options)
     : store_(std::move(store)), resolve_(std::move(resolve)), options_(std::move(options)) {}
 
+Status CollectionRegistry::check_outside_writes_locked() {
+    if (!triggers_) {
+        auto installed = store_->run([](storage::SqliteDb& db) { db.exec(kVersionSchema); });
+        if (!installed) return installed;
+        triggers_ = true;
+    }
+    auto now =
+        store_->run([](storage::SqliteDb& db) -> Result<int64_t> { return db.data_version(); });
+    if (!now) return now.error();
+    if (*now == data_version_) return Ok{};
+    const bool first = data_version_ < 0;
+    data_version_ = *now;
+    if (first || open_.empty()) return Ok{};
+    auto stored = stored_locked();
+    if (!stored) return stored.error();
+    for (auto& [name, entry] : open_) {
+        auto it = stored->find(name);
+        if (it == stored->end() || !(it->second.version == entry.version)) entry.stale = true;
+    }
+    return Ok{};
+}
+
+Result<CollectionRegistry::StoredMap> CollectionRegistry::stored_locked() {
+    return store_->run([](storage::SqliteDb& db) -> Result<StoredMap> {
+        storage::SqliteStatement st(db,
+                                    "SELECT c.name, c.id, c.embedder, COALESCE(v.version, 0) "
+                                    "FROM rag_collections c "
+                                    "LEFT JOIN rag_versions v ON v.collection_id = c.id");
+        StoredMap out;
+        while (st.step()) {
+            out.emplace(st.text(0), Stored{.version = {.id = st.int64(1), .version = st.int64(3)},
+                                           .embedder = st.text(2)});
+        }
+        return out;
+    });
+}
+
+Result<std::shared_ptr<Collection>> CollectionRegistry::open_locked(std::string_view name,
+                                                                    const Stored& stored) {
+    auto embedder = resolve_(stored.embedder);
+    if (!embedder) return embedder.error();
+    return Collection::open(store_, name, std::move(embedder).value(), options_);
+}
+
 Result<std::shared_ptr<Collection>> CollectionRegistry::get(std::string_view name) {
     std::lock_guard lock(mutex_);
-    if (auto it = open_.find(name); it != open_.end()) return it->second;
-    auto listed = store_->collections();
-    if (!listed) return listed.error();
-    const CollectionInfo* info = nullptr;
-    for (const CollectionInfo& c : listed.value()) {
-        if (c.name == name) info = &c;
+    if (auto checked = check_outside_writes_locked(); !checked) return checked.error();
+    auto it = open_.find(name);
+    if (it != open_.end()) {
+        Entry& e = it->second;
+        bool reload = e.stale;
+        // Old objects nobody holds any more: a write one of them made after the reload read
+        // the store shows as a version this entry has not seen.
+        const size_t before = e.retired.size();
+        std::erase_if(e.retired, [](const auto& c) { return c.use_count() == 1; });
+        const bool released = e.retired.size() != before;
+        if (!reload && !released) return e.collection;
+        auto stored = stored_locked();
+        if (!stored) return stored.error();
+        auto found = stored->find(name);
+        if (found == stored->end()) {
+            open_.erase(it);
+            return not_found(name);
+        }
+        if (!reload && found->second.version == e.version) return e.collection;
+        // Reopen: the version is read before the load, so a commit during it is seen again.
+        auto opened = open_locked(name, found->second);
+        if (!opened) return opened.error();
+        ++reloads_;
+        std::shared_ptr<Collection> old = std::exchange(e.collection, opened.value());
+        if (old.use_count() > 1) e.retired.push_back(std::move(old));
+        e.version = found->second.version;
+        e.stale = false;
+        return e.collection;
     }
-    if (info == nullptr) {
-        return Error{.kind = ErrorKind::kNotFound,
-                     .message = "collection '" + std::string(name) + "' does not exist",
-                     .param = "collection",
-                     .code = "collection_not_found"};
-    }
-    auto embedder = resolve_(info->embedder);
-    if (!embedder) return embedder.error();
-    auto opened = Collection::open(store_, name, std::move(embedder).value(), options_);
+    auto stored = stored_locked();
+    if (!stored) return stored.error();
+    auto found = stored->find(name);
+    if (found == stored->end()) return not_found(name);
+    auto opened = open_locked(name, found->second);
     if (!opened) return opened.error();
-    open_.emplace(std::string(name), opened.value());
+    open_.insert_or_assign(std::string(name), Entry{.collection = opened.value(),
+                                                    .version = found->second.version,
+                                                    .stale = false,
+                                                    .retired = {}});
     return opened;
 }
 
@@ -37,9 +139,16 @@ Result<std::shared_ptr<Collection>> CollectionRegistry::create(std::string_view 
     auto embedder = resolve_(embedder_name);
     if (!embedder) return embedder.error();
     std::lock_guard lock(mutex_);
+    if (auto checked = check_outside_writes_locked(); !checked) return checked.error();
     auto created = Collection::create(store_, name, std::move(embedder).value(), options);
     if (!created) return created.error();
-    open_[std::string(name)] = created.value();
+    auto stored = stored_locked();
+    if (!stored) return stored.error();
+    Version version;
+    if (auto found = stored->find(name); found != stored->end()) version = found->second.version;
+    open_.insert_or_assign(
+        std::string(name),
+        Entry{.collection = created.value(), .version = version, .stale = false, .retired = {}});
     return created;
 }
 
@@ -49,6 +158,11 @@ Status CollectionRegistry::drop(std::string_view name) {
     if (!dropped) return dropped;
     if (auto it = open_.find(name); it != open_.end()) open_.erase(it);
     return Ok{};
+}
+
+uint64_t CollectionRegistry::reloads() const {
+    std::lock_guard lock(mutex_);
+    return reloads_;
 }
 
 }  // namespace switchyard::rag

@@ -4,9 +4,18 @@
 // collection once (on first use, rebuilding its indexes from the store) and hands the same
 // object to every caller. Embedders are found by the name stored with the collection,
 // through a resolver the owner supplies (the built-in ones, a remote endpoint).
+// Writes by other processes (`switchyard ingest` into the gateway's file): triggers on
+// rag_documents count a version per collection (table rag_versions, created here). Each get()
+// reads SQLite's `PRAGMA data_version` (it moves only when another connection commits); when
+// it moved, the versions are read and each open collection whose version changed is reopened
+// from the store (its indexes rebuilt). Callers still holding the old object keep using it;
+// if one of them was writing, the collection is reopened once more when the old object is
+// released, so its write is not lost from memory.
+// Trade-off: a reload rebuilds the whole collection; writes by this process also bump the
+// versions, so a collection this process wrote is reloaded once more at the next outside commit.
 // Thread safety: every method may be called from any thread. get() of a collection not yet
-// open loads it under the registry's mutex, so every other call waits for that load
-// (trade-off: simple, and loads happen once per collection per process).
+// open (or changed outside) loads it under the registry's mutex, so every other call waits for
+// that load (trade-off: simple; loads are rare).
 // Failure: results, as Collection: not_found collection_not_found, invalid_request
 // collection_exists / embedder_mismatch, whatever the resolver returns for an unknown
 // embedder name.
@@ -51,12 +60,45 @@ public:
 
     const std::shared_ptr<RagStore>& store() const { return store_; }
 
+    // Collections reopened because another process changed them (for tests and stats).
+    uint64_t reloads() const;
+
 private:
+    // Where a collection stands in the store: its row id and the trigger-kept version.
+    struct Version {
+        int64_t id = 0;
+        int64_t version = 0;
+        bool operator==(const Version&) const = default;
+    };
+    struct Stored {
+        Version version;
+        std::string embedder;
+    };
+    using StoredMap = std::map<std::string, Stored, std::less<>>;
+    struct Entry {
+        std::shared_ptr<Collection> collection;
+        Version version;
+        bool stale = false;  // changed by another connection since it was opened
+        // Objects this one replaced while callers still held them; when they are released,
+        // the version is compared again (a write one made during the reload is picked up).
+        std::vector<std::shared_ptr<Collection>> retired;
+    };
+
+    // Marks entries stale when another connection committed; installs the version triggers
+    // on first use (requires mutex_).
+    Status check_outside_writes_locked();
+    Result<StoredMap> stored_locked();
+    // Opens `name` (as `stored` describes it) from the store (requires mutex_).
+    Result<std::shared_ptr<Collection>> open_locked(std::string_view name, const Stored& stored);
+
     const std::shared_ptr<RagStore> store_;
     const EmbedderResolver resolve_;
     const CollectionOptions options_;
-    std::mutex mutex_;
-    std::map<std::string, std::shared_ptr<Collection>, std::less<>> open_;  // guarded by mutex_
+    mutable std::mutex mutex_;
+    std::map<std::string, Entry, std::less<>> open_;  // guarded by mutex_
+    int64_t data_version_ = -1;                       // guarded by mutex_; -1: not read yet
+    bool triggers_ = false;                           // guarded by mutex_
+    uint64_t reloads_ = 0;                            // guarded by mutex_
 };
 
 }  // namespace switchyard::rag

@@ -1,0 +1,137 @@
+// CollectionRegistry and writes by another connection (`switchyard ingest` into a running
+// gateway's file): a collection changed outside is reopened on the next get(), one changed only
+// by the registry's own objects or not at all is not, a write made by an old object while the
+// reload ran is picked up once that object is released, and a collection dropped outside is gone.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "switchyard/rag/collection.hpp"
+#include "switchyard/rag/collection_registry.hpp"
+#include "switchyard/rag/hashing_embedder.hpp"
+#include "switchyard/rag/rag_store.hpp"
+
+namespace switchyard::rag {
+namespace {
+
+struct TempFile {
+    std::string path = (std::filesystem::temp_directory_path() /
+                        ("switchyard-registry-" + std::to_string(::getpid()) + ".db"))
+                           .string();
+    TempFile() { cleanup(); }
+    ~TempFile() { cleanup(); }
+    void cleanup() const {
+        for (const char* suffix : {"", "-wal", "-shm"})
+            std::filesystem::remove(path + suffix);
+    }
+};
+
+Document doc(std::string id, std::string text) {
+    Document d;
+    d.id = std::move(id);
+    d.source = d.id;
+    d.text = std::move(text);
+    return d;
+}
+
+size_t hits(const Collection& c, std::string_view text) {
+    QueryRequest q;
+    q.text = std::string(text);
+    q.mode = RetrievalMode::kBm25;
+    auto found = c.query(q);
+    EXPECT_TRUE(found.ok());
+    return found.ok() ? found->size() : 0;
+}
+
+class RegistryReload : public ::testing::Test {
+protected:
+    void SetUp() override {
+        registry = std::make_unique<CollectionRegistry>(
+            RagStore::open(file.path).value(),
+            [this](std::string_view) -> Result<std::shared_ptr<const Embedder>> {
+                return embedder;
+            });
+        ASSERT_TRUE(registry->create("notes", "hashing").ok());
+        ASSERT_TRUE(registry->create("other", "hashing").ok());
+        // The CLI: its own connection and its own Collection object.
+        outside_store = RagStore::open(file.path).value();
+    }
+    std::shared_ptr<Collection> outside(std::string_view name) {
+        auto c = Collection::open(outside_store, name, embedder);
+        EXPECT_TRUE(c.ok()) << c.error().message;
+        return c.ok() ? c.value() : nullptr;
+    }
+    std::shared_ptr<Collection> get(std::string_view name) {
+        auto c = registry->get(name);
+        EXPECT_TRUE(c.ok()) << c.error().message;
+        return c.ok() ? c.value() : nullptr;
+    }
+
+    TempFile file;
+    std::shared_ptr<const Embedder> embedder = std::make_shared<HashingEmbedder>();
+    std::unique_ptr<CollectionRegistry> registry;
+    std::shared_ptr<RagStore> outside_store;
+};
+
+TEST_F(RegistryReload, SeesDocumentsWrittenByAnotherConnection) {
+    const Collection* before = get("notes").get();
+    ASSERT_TRUE(get("notes")->ingest(doc("a", "the gateway wrote about herons")).ok());
+    EXPECT_EQ(get("notes").get(), before);  // own writes: no reload
+    EXPECT_EQ(registry->reloads(), 0u);
+
+    ASSERT_TRUE(
+        outside("notes")->ingest(doc("b", "the command line wrote about albatrosses")).ok());
+    auto now = get("notes");
+    EXPECT_NE(now.get(), before);
+    EXPECT_EQ(registry->reloads(), 1u);
+    EXPECT_EQ(now->stats().documents, 2u);
+    EXPECT_EQ(hits(*now, "albatrosses"), 1u);
+    EXPECT_EQ(hits(*now, "herons"), 1u);
+    EXPECT_EQ(get("notes").get(), now.get());  // nothing new: the same object
+    EXPECT_EQ(registry->reloads(), 1u);
+
+    // Deletes and metadata-only updates from outside are seen too.
+    ASSERT_TRUE(outside("notes")->remove("a").ok());
+    EXPECT_EQ(hits(*get("notes"), "herons"), 0u);
+    Document moved = doc("b", "the command line wrote about albatrosses");
+    moved.source = "moved/b.md";
+    ASSERT_TRUE(outside("notes")->ingest(moved).ok());
+    EXPECT_EQ(get("notes")->document("b")->source, "moved/b.md");
+}
+
+TEST_F(RegistryReload, OnlyTheChangedCollectionIsReopened) {
+    const Collection* notes = get("notes").get();
+    const Collection* other = get("other").get();
+    ASSERT_TRUE(outside("other")->ingest(doc("x", "only the other collection changes")).ok());
+    EXPECT_EQ(get("notes").get(), notes);
+    EXPECT_NE(get("other").get(), other);
+    EXPECT_EQ(registry->reloads(), 1u);
+}
+
+TEST_F(RegistryReload, AWriteByTheOldObjectDuringTheReloadIsNotLost) {
+    auto held = get("notes");  // a request still using the object when it is replaced
+    ASSERT_TRUE(outside("notes")->ingest(doc("cli", "written outside about kestrels")).ok());
+    auto fresh = get("notes");
+    ASSERT_NE(fresh.get(), held.get());
+    // The in-flight request's write lands in the store, but only in the old object's memory.
+    ASSERT_TRUE(held->ingest(doc("late", "a late write about ospreys")).ok());
+    EXPECT_EQ(hits(*get("notes"), "ospreys"), 0u);  // the old object is still held
+    held.reset();
+    fresh.reset();
+    auto now = get("notes");
+    EXPECT_EQ(hits(*now, "ospreys"), 1u);
+    EXPECT_EQ(hits(*now, "kestrels"), 1u);
+}
+
+TEST_F(RegistryReload, ACollectionDroppedOutsideIsGone) {
+    get("notes");
+    ASSERT_TRUE(outside_store->drop_collection("notes").ok());
+    EXPECT_EQ(registry->get("notes").error().code, "collection_not_found");
+    EXPECT_TRUE(registry->get("other").ok());
+}
+
+}  // namespace
+}  // namespace switchyard::rag
