@@ -2,14 +2,16 @@
 // (the mock's /v1/embeddings, 16-d deterministic unit vectors). Collections record the
 // embedder "<provider>:<model>" and the dimension learned from a probe call; texts go up in
 // batches of batch_size with the model's key; 429 and 5xx answers are retried; a permanent
-// failure is a clear 502 and stores nothing; a collection cannot be reopened with another
-// embedder (dimension) after a restart.
+// failure is a clear 502 and stores nothing; the CLI (--config) embeds with the same model
+// into the running gateway's store; a collection cannot take another embedder's vectors, nor
+// be reopened with another dimension after a restart.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startMock, startGateway, stopStack, ADMIN_KEY, MOCK_KEY } from './harness.mjs';
+import { spawnSync } from 'node:child_process';
+import { startMock, startGateway, stopStack, ADMIN_KEY, MOCK_KEY, GATEWAY_BIN } from './harness.mjs';
 
 const admin = { authorization: `Bearer ${ADMIN_KEY}` };
 const UPSTREAM = 'embed-upstream';
@@ -132,6 +134,35 @@ describe('RAG with a remote embedder', () => {
     assert.doesNotMatch(r.json.error.message, /attempts/);
     assert.equal(await embedCalls(), 1);
     await mock.clearFaults();
+  });
+
+  test('the CLI ingests with the remote embedder the config names; mixing is refused', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sy-rag-remote-cli-'));
+    const file = path.join(dir, 'cli.md');
+    fs.writeFileSync(file, 'The command line embedded this note about gannets remotely.\n');
+    const env = { ...process.env, SY_TEST_MOCK_KEY: MOCK_KEY };
+    const cli = (...args) =>
+      spawnSync(GATEWAY_BIN, args, { encoding: 'utf8', timeout: 60000, env });
+    await mock.resetStats();
+    let c = cli('ingest', file, '--collection', 'remote', '--config', gw.configFile, '-q');
+    assert.equal(c.status, 0, c.stderr + c.stdout);
+    assert.ok(await embedCalls() >= 1);
+    // The running gateway sees it (and embeds the query with the same model).
+    const r = await req('POST', '/v1/rag/collections/remote/query',
+      { query: 'The command line embedded this note about gannets remotely.', mode: 'dense', top_k: 1 });
+    assert.equal(r.status, 200, r.text);
+    assert.match(r.json.data[0].text, /gannets/);
+    c = cli('query', 'gannets', '--collection', 'remote', '--config', gw.configFile, '--mode', 'dense');
+    assert.equal(c.status, 0, c.stderr + c.stdout);
+    assert.match(c.stdout, /gannets/);
+    // Another embedder's vectors cannot join the collection; without the config the stored
+    // remote embedder is unknown.
+    c = cli('ingest', file, '--collection', 'remote', '--config', gw.configFile, '--embedder', 'hashing');
+    assert.equal(c.status, 2, c.stderr + c.stdout);
+    assert.match(c.stderr, /embedders cannot be mixed/);
+    c = cli('query', 'gannets', '--collection', 'remote', '--db', ragPath);
+    assert.equal(c.status, 1, c.stderr + c.stdout);
+    assert.match(c.stderr, /needs --config/);
   });
 
   test('after a restart the collection reopens with its remote embedder', async () => {
