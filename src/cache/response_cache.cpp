@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "switchyard/cache/cache_store.hpp"
+#include "switchyard/cache/semantic_cache.hpp"
 #include "switchyard/core/json_writer.hpp"
 
 namespace switchyard::cache {
@@ -88,7 +89,7 @@ bool excluded_passthrough(std::string_view key) {
            key == "stream_options";
 }
 
-size_t entry_bytes(const Entry& e) {
+size_t answer_bytes(const Entry& e) {
     size_t n = sizeof(Entry) + e.ns.size() + e.requested_model.size() + e.prompt_text.size() +
                e.answer.model.size() + e.answer.system_fingerprint.size() +
                e.answer.message.text.size();
@@ -185,10 +186,53 @@ double ResponseCache::priority(const Shard& s, const Entry& e, int64_t hits, int
     return s.inflation + static_cast<double>(hits + 1) * cost / size;
 }
 
+size_t ResponseCache::entry_bytes(const Entry& e) const {
+    size_t n = answer_bytes(e);
+    if (e.semantic) {
+        n += sizeof(SemanticRef) + e.semantic->model.size() + e.semantic->text.size();
+        if (const SemanticCache* sc = semantic()) n += sc->item_bytes(e.semantic->text.size());
+    }
+    return n;
+}
+
 void ResponseCache::erase(Shard& s, std::unordered_map<CacheKey, Slot, KeyHash>::iterator it) {
+    const Entry& e = *it->second.entry;
+    // Its vector goes with it (lock order: a cache shard, then the semantic side's locks;
+    // the semantic side never calls back into this cache).
+    if (e.semantic) {
+        if (SemanticCache* sc = semantic()) sc->remove_key(e.semantic->partition, it->first);
+    }
     s.order.erase({it->second.queued, it->first});
-    s.bytes -= it->second.entry->bytes;
+    s.bytes -= e.bytes;
     s.map.erase(it);
+}
+
+size_t ResponseCache::reindex_semantic(int64_t now_ms) {
+    SemanticCache* sc = semantic();
+    if (sc == nullptr) return 0;
+    // Copied out under each shard's lock, embedded and indexed outside it.
+    std::vector<std::pair<CacheKey, std::shared_ptr<const Entry>>> todo;
+    for (auto& sp : shards_) {
+        std::lock_guard lock(sp->mu);
+        for (const auto& [key, slot] : sp->map) {
+            if (slot.entry->semantic && slot.entry->expires_ms > now_ms)
+                todo.emplace_back(key, slot.entry);
+        }
+    }
+    // Oldest first, so a partition over its entry cap keeps the newest (as it would have).
+    std::sort(todo.begin(), todo.end(), [](const auto& a, const auto& b) {
+        return a.second->created_ms < b.second->created_ms;
+    });
+    size_t n = 0;
+    for (const auto& [key, e] : todo) {
+        SemanticQuery q;
+        q.partition = e->semantic->partition;
+        q.ns = e->ns;
+        q.model = e->semantic->model;
+        q.text = e->semantic->text;
+        if (sc->insert(q, key, e->expires_ms, now_ms)) ++n;
+    }
+    return n;
 }
 
 std::optional<ResponseCache::Hit> ResponseCache::lookup(const CacheKey& key, int64_t now_ms,

@@ -427,17 +427,17 @@ bool SemanticCache::erase_locked(Partition& p, uint64_t id) {
     return true;
 }
 
-void SemanticCache::insert(const SemanticQuery& q, const CacheKey& key, int64_t expires_ms,
+bool SemanticCache::insert(const SemanticQuery& q, const CacheKey& key, int64_t expires_ms,
                            int64_t now_ms) {
     std::vector<float> embedded;
-    if (q.vector.empty() && !embed(q.text, embedded)) return;
+    if (q.vector.empty() && !embed(q.text, embedded)) return false;
     const std::vector<float>& vector = q.vector.empty() ? embedded : q.vector;
     auto p = find_or_create(q.partition, q.ns);
     Item item{key, prompt_features(q.text), expires_ms};
     std::unique_lock lock(p->mu);
     if (auto it = p->by_key.find(key); it != p->by_key.end()) erase_locked(*p, it->second);
     const uint64_t id = p->next_id++;
-    if (!p->index.add(id, vector)) return;
+    if (!p->index.add(id, vector)) return false;
     p->items.emplace(id, std::move(item));
     p->by_key[key] = id;
     p->order.push_back(id);
@@ -459,6 +459,7 @@ void SemanticCache::insert(const SemanticQuery& q, const CacheKey& key, int64_t 
     const uint64_t n = insert_count_.fetch_add(1, std::memory_order_relaxed) + 1;
     const uint64_t every = std::max<size_t>(1, options_.sweep_every);
     if (now_ms > 0 && n % every == 0) sweep(*shards_[(n / every) % shards_.size()], now_ms);
+    return true;
 }
 
 void SemanticCache::sweep(Shard& s, int64_t now_ms) {
@@ -498,6 +499,24 @@ bool SemanticCache::remove(const CacheKey& partition, uint64_t entry_id) {
     const bool removed = erase_locked(*p, entry_id);
     if (removed) removed_.fetch_add(1, std::memory_order_relaxed);
     return removed;
+}
+
+bool SemanticCache::remove_key(const CacheKey& partition, const CacheKey& key) {
+    auto p = find(partition);
+    if (!p) return false;
+    std::unique_lock lock(p->mu);
+    auto it = p->by_key.find(key);
+    const bool removed = it != p->by_key.end() && erase_locked(*p, it->second);
+    if (removed) removed_.fetch_add(1, std::memory_order_relaxed);
+    return removed;
+}
+
+size_t SemanticCache::item_bytes(size_t text_bytes) const {
+    // Vector; level-0 graph links (M 16: 32 neighbours) and hnswlib's per-element header; a
+    // node in each of items, by_key and order; the features' strings (words and content
+    // words: a 32-byte string per word of ~6 bytes, each about 5 x its text).
+    return embedder_->dimension() * sizeof(float) + 32 * sizeof(uint32_t) + 64 + sizeof(Item) +
+           3 * 48 + 10 * text_bytes;
 }
 
 size_t SemanticCache::invalidate(const std::optional<std::string>& ns) {

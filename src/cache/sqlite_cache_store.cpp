@@ -164,12 +164,20 @@ std::string encode_entry(const CacheKey& key, const Entry& e) {
         w.str(t.name);
         w.str(t.arguments);
     }
+    w.u8(e.semantic ? 1 : 0);
+    if (e.semantic) {
+        w.u64(e.semantic->partition.hi);
+        w.u64(e.semantic->partition.lo);
+        w.str(e.semantic->model);
+        w.str(e.semantic->text);
+    }
     return out;
 }
 
 std::optional<DecodedEntry> decode_entry(std::string_view bytes) {
     Reader r(bytes);
-    if (r.u8() != kEntryFormatVersion || !r.ok()) return std::nullopt;
+    const uint8_t version = r.u8();
+    if (!r.ok() || version < 1 || version > kEntryFormatVersion) return std::nullopt;
     DecodedEntry d;
     d.key.hi = r.u64();
     d.key.lo = r.u64();
@@ -215,6 +223,18 @@ std::optional<DecodedEntry> decode_entry(std::string_view bytes) {
         t.name = r.str();
         t.arguments = r.str();
         m.tool_calls.push_back(std::move(t));
+    }
+    if (version >= 2) {
+        const uint8_t has_semantic = r.u8();
+        if (has_semantic > 1) return std::nullopt;
+        if (has_semantic == 1) {
+            SemanticRef ref;
+            ref.partition.hi = r.u64();
+            ref.partition.lo = r.u64();
+            ref.model = r.str();
+            ref.text = r.str();
+            e.semantic = std::move(ref);
+        }
     }
     if (!r.ok() || !r.at_end()) return std::nullopt;
     if (e.expires_ms > e.stale_until_ms || e.cost_nusd < 0) return std::nullopt;

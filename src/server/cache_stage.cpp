@@ -326,6 +326,10 @@ void store_answer(RequestContext& ctx, const CachePlan& plan, const ChatRequest&
     e.expires_ms = now + plan.ttl_ms;
     e.stale_until_ms = e.expires_ms + ctx.gateway.config().cache.stale_grace_s * 1000;
     e.cost_nusd = cost_nusd;
+    if (plan.semantic) {
+        e.semantic =
+            cache::SemanticRef{plan.semantic->partition, plan.semantic->model, plan.semantic->text};
+    }
     const int64_t expires_ms = e.expires_ms;
     const bool stored = c->store(plan.key, std::move(e), now);
     if (stored && plan.semantic) {

@@ -50,6 +50,7 @@ Gateway::Gateway(Config config, Clock clock)
     // The semantic cache's embedder (GloVe: ~70 ms to map and prepare) loads now, not on the
     // io thread of the first request that needs it.
     if (config_.cache.enabled && config_.cache.semantic.enabled) semantic_cache(*this);
+    warm_cache();  // after the semantic side exists: it indexes the loaded prompts again
     // Every vocabulary the catalog needs is loaded now, so a missing data file stops the
     // start-up with the fix in the message instead of failing requests later.
     for (const auto& m : config_.models) {

@@ -156,12 +156,8 @@ void Gateway::build_routing() {
             cache::SqliteCacheStoreOptions so;
             so.path = c.cache.persist_path;
             try {
+                // Loaded by warm_cache(), once the semantic side exists.
                 cache_->set_store(std::make_shared<cache::SqliteCacheStore>(std::move(so)));
-                const auto w = cache_->warm(clock_());
-                spdlog::info(
-                    "response cache: {} entries loaded from {} ({} expired, {} over budget, {} "
-                    "corrupt skipped)",
-                    w.loaded, c.cache.persist_path, w.expired, w.over_budget, w.corrupt);
             } catch (const storage::SqliteError& e) {
                 throw std::runtime_error(fmt::format("cache.persist_path: {}", e.what()));
             }
@@ -171,6 +167,20 @@ void Gateway::build_routing() {
     incidents_ = std::make_unique<resilience::IncidentLog>(c.resilience.incidents_path);
     incidents_->set_executor(
         [this](std::function<void()> job) { net::post(blocking_pool_, std::move(job)); });
+}
+
+void Gateway::warm_cache() {
+    if (!cache_ || cache_->store() == nullptr) return;
+    const auto start = std::chrono::steady_clock::now();
+    const auto w = cache_->warm(clock_());
+    const size_t reindexed = cache_->reindex_semantic(clock_());
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+    spdlog::info(
+        "response cache: {} entries loaded from {} ({} expired, {} over budget, {} corrupt "
+        "skipped), {} prompts re-indexed by the semantic cache, in {} ms",
+        w.loaded, config_.cache.persist_path, w.expired, w.over_budget, w.corrupt, reindexed, ms);
 }
 
 const routing::RouteProfile* Gateway::route(std::string_view name) const {

@@ -1,5 +1,6 @@
 // Response cache persistence (cache.persist_path): a cached answer survives a graceful
-// restart (SIGTERM) and is served with no upstream call; after kill -9 what was committed
+// restart (SIGTERM) and is served with no upstream call, the semantic side included (its
+// prompts are embedded again at start-up); after kill -9 what was committed
 // survives and the store still opens; an invalidated answer stays gone; a corrupted stored
 // entry is skipped, counted and never served.
 import { test, describe, before, after } from 'node:test';
@@ -77,6 +78,26 @@ describe('response cache persistence', () => {
     const metrics = await (await fetch(`${gw.base}/metrics`)).text();
     assert.match(metrics, /^switchyard_cache_persist_loaded 1$/m);
     assert.match(metrics, /^switchyard_cache_persist_corrupt_skipped_total 0$/m);
+    await gw.stop();
+  });
+
+  test('the semantic side is warm after a restart: a paraphrase hits with no upstream call', async () => {
+    const db = path.join(dir, 'semantic.db');
+    const cache = `  persist_path: ${JSON.stringify(db)}\n  semantic:\n    enabled: true\n    embedder: glove\n    threshold: 0.80`;
+    gw = await startGateway(mock.port, { cache });
+    const first = await chat(ask('How do I reverse a list in Python?'));
+    assert.equal(first.headers.get('x-switchyard-cache'), 'miss');
+    await gw.stop('SIGTERM');
+
+    await mock.resetStats();
+    gw = await startGateway(mock.port, { cache });
+    const para = await chat(ask('How can I reverse a Python list?'));
+    assert.equal(para.status, 200, para.text);
+    assert.equal(para.headers.get('x-switchyard-cache'), 'semantic', gw.proc.output());
+    assert.equal(para.json.choices[0].message.content, first.json.choices[0].message.content);
+    assert.equal(await calls(), 0);
+    const s = await stats();
+    assert.equal(s.semantic.entries, 1);
     await gw.stop();
   });
 

@@ -8,6 +8,8 @@
 
 #include <filesystem>
 
+#include "switchyard/cache/semantic_cache.hpp"
+#include "switchyard/rag/hashing_embedder.hpp"
 #include "switchyard/storage/sqlite.hpp"
 
 namespace switchyard::cache {
@@ -131,6 +133,31 @@ TEST(CacheEntryEncoding, RoundTripsEveryField) {
     EXPECT_EQ(om.tool_calls[0].arguments, R"({"city":"Paris"})");
 }
 
+TEST(CacheEntryEncoding, KeepsTheSemanticReferenceAndReadsVersionOne) {
+    Entry e = entry("answer", kNow);
+    e.semantic = SemanticRef{key(9), "gpt-route", "How do I reverse a list?"};
+    const auto d = decode_entry(encode_entry(key(1), e));
+    ASSERT_TRUE(d);
+    ASSERT_TRUE(d->entry.semantic);
+    EXPECT_EQ(d->entry.semantic->partition, key(9));
+    EXPECT_EQ(d->entry.semantic->model, "gpt-route");
+    EXPECT_EQ(d->entry.semantic->text, "How do I reverse a list?");
+    // A version-1 row (written before SemanticRef existed): the same bytes without the
+    // trailing has_semantic byte. It still decodes, without a reference.
+    std::string v1 = encode_entry(key(1), entry("answer", kNow));
+    ASSERT_EQ(v1.back(), '\0');
+    v1.pop_back();
+    v1[0] = 1;
+    const auto old = decode_entry(v1);
+    ASSERT_TRUE(old);
+    EXPECT_FALSE(old->entry.semantic);
+    EXPECT_EQ(old->entry.answer.message.text, "answer");
+    // A has_semantic byte other than 0 or 1 is corrupt.
+    std::string bad = encode_entry(key(1), entry("answer", kNow));
+    bad.back() = 2;
+    EXPECT_FALSE(decode_entry(bad));
+}
+
 TEST(CacheEntryEncoding, RefusesTruncatedExtendedAndUnknownBytes) {
     Entry e = entry("answer", kNow);
     e.answer.message.tool_calls = {ToolCall{"id", "f", "{}"}};
@@ -144,7 +171,8 @@ TEST(CacheEntryEncoding, RefusesTruncatedExtendedAndUnknownBytes) {
     EXPECT_FALSE(decode_entry(version));
     // A count no remaining bytes could hold: refused before allocating for it.
     std::string huge = blob;
-    const size_t count_at = blob.size() - (4 + 3 * 4 + 2 + 1 + 2);  // the tool-call count
+    // The tool-call count: before the call's three strings and the has_semantic byte.
+    const size_t count_at = blob.size() - (4 + 3 * 4 + 2 + 1 + 2) - 1;
     for (size_t i = 0; i < 4; ++i)
         huge[count_at + i] = '\xff';
     EXPECT_FALSE(decode_entry(huge));
@@ -178,6 +206,100 @@ TEST(SqliteCacheStore, ACacheSurvivesARestart) {
     EXPECT_EQ(hit->age_ms, 9);  // the age runs on from when it was first stored
     EXPECT_FALSE(p.cache->lookup(key(3), kNow + 10));
     EXPECT_EQ(rows(path), 2);  // loading keeps the rows
+}
+
+// The semantic index is not persisted; the prompts are, and a restart indexes them again.
+TEST(SqliteCacheStore, TheSemanticSideIsWarmAfterARestart) {
+    const auto path = temp_db("semantic_restart");
+    auto make_semantic = [] {
+        return std::make_shared<SemanticCache>(SemanticOptions{},
+                                               std::make_shared<rag::HashingEmbedder>());
+    };
+    ChatRequest req;
+    req.model = "m";
+    Message m;
+    m.role = Role::kUser;
+    m.text = "how do I reverse a linked list in place";
+    req.messages.push_back(m);
+    auto q = semantic_query("t", req, false);
+    ASSERT_TRUE(q);
+    {
+        ResponseCache cache(CacheOptions{});
+        cache.set_store(open_store(path));
+        ASSERT_NE(cache.semantic(make_semantic), nullptr);
+        Entry e = entry("reverse it like this", kNow);
+        e.semantic = SemanticRef{q->partition, q->model, q->text};
+        const int64_t expires = e.expires_ms;
+        ASSERT_TRUE(cache.store(key(1), std::move(e), kNow));
+        ASSERT_TRUE(cache.semantic()->insert(*q, key(1), expires, kNow));
+        // An entry without a reference, and one already expired at the restart.
+        ASSERT_TRUE(cache.store(key(2), entry("plain", kNow), kNow));
+        Entry old = entry("expired", kNow, /*ttl_ms=*/8);
+        old.semantic = SemanticRef{q->partition, q->model, "an expired question"};
+        ASSERT_TRUE(cache.store(key(3), std::move(old), kNow));
+        cache.store()->close();
+    }
+    ResponseCache cache(CacheOptions{});
+    cache.set_store(open_store(path));
+    SemanticCache* sc = cache.semantic(make_semantic);
+    ASSERT_NE(sc, nullptr);
+    EXPECT_EQ(cache.warm(kNow + 10).loaded, 3);  // the expired one is still stale-servable
+    EXPECT_EQ(cache.reindex_semantic(kNow + 10), 1u);
+    SemanticQuery again = *q;
+    again.vector.clear();
+    const auto found = sc->lookup(again);
+    ASSERT_EQ(found.result, SemanticCache::Result::kHit);
+    EXPECT_EQ(found.match->key, key(1));
+    EXPECT_EQ(sc->stats().entries, 1);
+}
+
+// An entry the semantic side indexes is charged its share of the index, and its vector goes
+// when the entry is evicted or invalidated.
+TEST(ResponseCacheSemantic, EntriesCarryTheirVectorsMemoryAndTakeItAlong) {
+    CacheOptions o;
+    o.shards = 1;
+    o.max_bytes = 64 << 10;
+    ResponseCache cache(o);
+    SemanticCache* sc = cache.semantic([] {
+        return std::make_shared<SemanticCache>(SemanticOptions{},
+                                               std::make_shared<rag::HashingEmbedder>());
+    });
+    ASSERT_NE(sc, nullptr);
+    auto ask = [](const std::string& text) {
+        ChatRequest r;
+        r.model = "m";
+        Message m;
+        m.role = Role::kUser;
+        m.text = text;
+        r.messages.push_back(m);
+        return *semantic_query("t", r, false);
+    };
+    auto put = [&](uint64_t n, const std::string& text) {
+        auto q = ask(text);
+        Entry e = entry("answer " + std::to_string(n), kNow + static_cast<int64_t>(n));
+        e.semantic = SemanticRef{q.partition, q.model, q.text};
+        const int64_t expires = e.expires_ms;
+        ASSERT_TRUE(cache.store(key(n), std::move(e), kNow + static_cast<int64_t>(n)));
+        ASSERT_TRUE(sc->insert(q, key(n), expires, kNow));
+    };
+    ASSERT_TRUE(cache.store(key(1000), entry("plain", kNow), kNow));
+    const int64_t plain = cache.stats().bytes;
+    put(1, "question one about sorting");
+    EXPECT_GT(cache.stats().bytes - plain, plain + 400)
+        << "a semantic entry is charged its vector and features";
+    // Fill past the budget: evicted entries take their vectors with them.
+    for (uint64_t n = 2; n <= 200; ++n)
+        put(n, "question number " + std::to_string(n) + " about topic " + std::to_string(n * 7));
+    const int64_t plain_resident = cache.lookup(key(1000), kNow) ? 1 : 0;
+    const auto st = cache.stats();
+    EXPECT_GT(st.evictions, 0);
+    EXPECT_LE(st.bytes, static_cast<int64_t>(o.max_bytes));
+    EXPECT_EQ(sc->stats().entries + plain_resident, st.entries) << "one vector per resident entry";
+    // Invalidation by prompt text (every entry's prompt is "prompt") empties both sides.
+    InvalidateFilter f;
+    f.ns = "t";
+    cache.invalidate(f, kNow);
+    EXPECT_EQ(sc->stats().entries, 0);
 }
 
 TEST(SqliteCacheStore, CorruptRowsAreSkippedCountedAndDeletedNeverServed) {

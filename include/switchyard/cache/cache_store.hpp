@@ -32,18 +32,21 @@ class SqliteStatement;
 
 namespace switchyard::cache {
 
-// The persisted form of an entry, format version 1 (kEntryFormatVersion), little-endian:
+// The persisted form of an entry, format version 2 (kEntryFormatVersion), little-endian:
 //   u8 version, u64 key hi, u64 key lo, i64 created_ms, expires_ms, stale_until_ms, cost_nusd,
 //   str ns, requested_model, prompt_text,
 //   answer: str model, system_fingerprint, u8 finish_reason, i64 prompt_tokens,
 //     completion_tokens, cached_prompt_tokens,
 //   message: u8 role, u8 flags (1 has_parts, 2 content_null, 4 tool_error), str text, name,
 //     tool_call_id, u32 n_parts × (u8 type, str text, image_url, detail, raw_json),
-//     u32 n_tool_calls × (str id, name, arguments)
+//     u32 n_tool_calls × (str id, name, arguments),
+//   since version 2: u8 has_semantic, and when 1: u64 partition hi, u64 partition lo,
+//     str model, str text (the SemanticRef)
 // where str is a u32 byte length then the bytes. The key is inside so a row whose key
 // columns disagree with its blob is caught. A field added to Entry must be added here with
-// a new version (old versions are then read as corrupt: the cache refills).
-inline constexpr uint8_t kEntryFormatVersion = 1;
+// a new version; older versions still decode (version 1: no SemanticRef), newer ones are
+// refused (read as corrupt: the cache refills).
+inline constexpr uint8_t kEntryFormatVersion = 2;
 std::string encode_entry(const CacheKey& key, const Entry& entry);
 // The key and entry in `bytes`; nullopt when the version is unknown, a length or count runs
 // past the end, an enum is out of range, or bytes are left over. `entry.bytes` is not set.

@@ -56,16 +56,25 @@ struct CachedAnswer {
     Usage usage;
 };
 
+// The semantic cache's view of the request an entry answers (semantic_cache.hpp): kept with
+// the entry so a restart can index it again, and so its vector goes when the entry goes.
+struct SemanticRef {
+    CacheKey partition;
+    std::string model;  // requested model or route
+    std::string text;   // the last user message
+};
+
 struct Entry {
     CachedAnswer answer;
     std::string ns;
     std::string requested_model;  // model or route as requested (for invalidation)
     std::string prompt_text;      // the messages' text, for invalidation by regex
     int64_t created_ms = 0;
-    int64_t expires_ms = 0;      // fresh until
-    int64_t stale_until_ms = 0;  // kept (for stale-if-error) until
-    int64_t cost_nusd = 0;       // what the original call cost: saved by each hit
-    size_t bytes = 0;            // approximate memory held
+    int64_t expires_ms = 0;               // fresh until
+    int64_t stale_until_ms = 0;           // kept (for stale-if-error) until
+    int64_t cost_nusd = 0;                // what the original call cost: saved by each hit
+    std::optional<SemanticRef> semantic;  // indexed by the semantic cache too
+    size_t bytes = 0;  // approximate memory held, the semantic index's share included
 };
 
 class SemanticCache;
@@ -152,6 +161,8 @@ public:
 
     // The semantic side (semantic_cache.hpp), made by `make` on first use (once, on
     // whichever thread asks first); null when `make` returned null (off, or no embedder).
+    // From then on an entry with a SemanticRef is charged the semantic index's memory for
+    // it, and its vector is removed when the entry is evicted, expires or is invalidated.
     template <class Make>
     SemanticCache* semantic(Make&& make) {
         std::call_once(semantic_once_, [&] {
@@ -160,6 +171,10 @@ public:
         });
         return semantic_.get();
     }
+    // Indexes every fresh entry that has a SemanticRef in the semantic side (after warm():
+    // the semantic index is not persisted, its prompts are, and are embedded again).
+    // Returns how many were indexed; 0 when there is no semantic side.
+    size_t reindex_semantic(int64_t now_ms);
     // Null until made (and when off); never makes it.
     SemanticCache* semantic() const {
         return semantic_ready_.load(std::memory_order_acquire) ? semantic_.get() : nullptr;
@@ -188,6 +203,7 @@ private:
         double inflation = 0;                             // GDSF's L; guarded by mu
     };
     Shard& shard_of(const CacheKey& key) { return *shards_[key.hi % shards_.size()]; }
+    size_t entry_bytes(const Entry& e) const;
     double priority(const Shard& s, const Entry& e, int64_t hits, int64_t now_ms) const;
     void erase(Shard& s, std::unordered_map<CacheKey, Slot, KeyHash>::iterator it);
 

@@ -144,10 +144,18 @@ public:
     // again (one partition per conversation prefix with multi_turn). Favours simplicity:
     // an insert racing the drop of its empty partition is lost (a later miss, never a wrong
     // answer).
-    void insert(const SemanticQuery& q, const CacheKey& key,
+    // Returns false when the text could not be embedded or the vector was refused.
+    bool insert(const SemanticQuery& q, const CacheKey& key,
                 int64_t expires_ms = std::numeric_limits<int64_t>::max(), int64_t now_ms = 0);
     // Removes an entry's vector (its exact entry is gone, or feedback); false if absent.
     bool remove(const CacheKey& partition, uint64_t entry_id);
+    // The same, by the exact entry's key.
+    bool remove_key(const CacheKey& partition, const CacheKey& key);
+    // Memory one indexed item for a text of `text_bytes` holds: its vector, its graph
+    // links once the partition is an HNSW graph, the maps' nodes and its guard features
+    // (an estimate: a word list costs about ten times the text). Charged to the exact
+    // entry the item stands for.
+    size_t item_bytes(size_t text_bytes) const;
     // Drops every partition of namespace `ns` (nullopt: all). Returns the entries removed.
     size_t invalidate(const std::optional<std::string>& ns);
 

@@ -152,6 +152,9 @@ private:
     void render_accounting_gauges(std::string& out);
     void render_routing_gauges(std::string& out);
     void build_routing();
+    // Loads the persisted response cache (cache.persist_path) and re-indexes its prompts in
+    // the semantic cache. Start-up only.
+    void warm_cache();
     void note_transition(Deployment& d, const resilience::CircuitBreaker::Transition& t,
                          int worker);
 
