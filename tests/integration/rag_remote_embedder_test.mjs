@@ -190,4 +190,25 @@ describe('RAG with a remote embedder', () => {
     assert.equal(r.status, 400, r.text);
     assert.equal(r.json.error.code, 'unknown_embedder');
   });
+
+  test('an unreachable embedding server: connect failures retried, then a clear 502', async () => {
+    await gw.stop();
+    const dead = (base) => models(base) + `  - name: dead-embed
+    provider: openai
+    base_url: http://127.0.0.1:1/v1
+    api_key_env: SY_TEST_MOCK_KEY
+`;
+    gw = await startGateway(mock.port, {
+      models: dead,
+      rag: '  remote_embedder: {model: dead-embed, max_retries: 2}\n',
+      rag_path: ragPath,
+    });
+    let r = await req('POST', '/v1/rag/collections', { name: 'nowhere', embedder: 'remote' });
+    assert.equal(r.status, 502, r.text);
+    assert.equal(r.json.error.code, 'embedding_failed');
+    assert.match(r.json.error.message, /remote embedder 'openai:dead-embed' cannot start/);
+    assert.match(r.json.error.message, /after 3 attempts/);
+    r = await req('GET', '/v1/rag/collections');
+    assert.ok(!r.json.data.some((c) => c.name === 'nowhere'), r.text);
+  });
 });
