@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -21,6 +22,7 @@ namespace switchyard {
 struct RemoteEmbedder::Impl {
     std::unique_ptr<Provider> provider;
     std::unique_ptr<net::ssl::context> tls;
+    uint64_t instance = 0;  // tells this embedder's thread-local clients from another's
 };
 
 namespace {
@@ -132,6 +134,17 @@ awaitable<void> run_job(Job& job) {
     }
 }
 
+// Each thread's io_context and HTTP client for one embedder (the one last used on the
+// thread), kept between calls so a blocking-pool thread reuses its keep-alive connection
+// instead of paying a TCP (and TLS) handshake per query.
+struct ThreadClient {
+    uint64_t owner = 0;  // RemoteEmbedder instance id; 0: none
+    std::unique_ptr<net::io_context> ioc;
+    std::shared_ptr<HttpClient> http;  // destroyed before ioc
+};
+thread_local ThreadClient t_client;
+std::atomic<uint64_t> next_instance{1};
+
 }  // namespace
 
 std::string RemoteEmbedder::name_of(const ModelConfig& model) {
@@ -142,6 +155,7 @@ RemoteEmbedder::RemoteEmbedder(const RagRemoteEmbedderConfig& config)
     : config_(config), name_(name_of(config_.model_config)), impl_(std::make_unique<Impl>()) {
     impl_->provider = make_provider(config_.model_config);
     impl_->tls = HttpClient::make_tls_context(config_.upstream);
+    impl_->instance = next_instance.fetch_add(1, std::memory_order_relaxed);
     dimension_.store(static_cast<size_t>(config_.dimensions), std::memory_order_release);
 }
 
@@ -156,9 +170,16 @@ std::string RemoteEmbedder::embed(std::span<const std::string_view> texts,
     }
     rag::EmbeddingBatch result;
     if (known != 0) result = rag::EmbeddingBatch(texts.size(), known);
-    net::io_context ioc(1);
-    auto http = std::make_shared<HttpClient>(ioc, *impl_->tls, config_.upstream);
-    Job job{config_, *impl_->provider, *http, texts, result, known, {}};
+    ThreadClient& tc = t_client;
+    if (tc.owner != impl_->instance) {
+        tc.http.reset();
+        tc.ioc = std::make_unique<net::io_context>(1);
+        tc.http = std::make_shared<HttpClient>(*tc.ioc, *impl_->tls, config_.upstream);
+        tc.owner = impl_->instance;
+    }
+    net::io_context& ioc = *tc.ioc;
+    ioc.restart();
+    Job job{config_, *impl_->provider, *tc.http, texts, result, known, {}};
     // Stopped when the job ends: the client's idle connection keeps a deadline timer armed,
     // which would hold run() until it fires.
     net::co_spawn(ioc, run_job(job), [&ioc, &job](const std::exception_ptr& failed) {

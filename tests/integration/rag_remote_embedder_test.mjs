@@ -93,6 +93,16 @@ describe('RAG with a remote embedder', () => {
       { query: 'zone c service', mode: 'hybrid', top_k: 2 });
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.data.length, 2);
+
+    // Each query embeds its text; the gateway's two blocking threads keep their connections.
+    await mock.resetStats();
+    for (let i = 0; i < 6; i++) {
+      r = await req('POST', '/v1/rag/collections/remote/query', { query: `zone ${i}`, mode: 'dense' });
+      assert.equal(r.status, 200, r.text);
+    }
+    const stats = await mock.stats();
+    assert.equal(stats.by_path['/v1/embeddings'], 6);
+    assert.ok(stats.connections <= 2, JSON.stringify(stats));
   });
 
   test('429 and 500 answers are retried and the ingest succeeds', async () => {

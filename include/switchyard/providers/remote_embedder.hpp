@@ -7,9 +7,10 @@
 // by `data[i].index`), are checked (one dimension for all, finite, not zero) and L2-normalised.
 // name() is "<provider>:<upstream model>", e.g. "openai:text-embedding-3-small"; dimension()
 // is rag.remote_embedder.dimensions or, when that is 0, learned by probe() (one call).
-// Thread safety: embed() may run on any number of threads at once; each call runs its own
-// io_context and HTTP client on the calling thread (it blocks: call it from a blocking pool,
-// never from an io thread). Connections are not kept between calls.
+// Thread safety: embed() may run on any number of threads at once; each thread runs its own
+// io_context and HTTP client (thread-local, kept between calls, so a blocking-pool thread
+// reuses its keep-alive connection); a call blocks its thread: call it from a blocking pool,
+// never from an io thread. The embedder must outlive the threads' calls.
 // Failure: embed() returns an error string naming the model and what failed (the upstream's
 // message, the attempts made); nothing is partially written to `out` on failure.
 #pragma once
