@@ -11,8 +11,11 @@
 // from the store (its indexes rebuilt). Callers still holding the old object keep using it;
 // if one of them was writing, the collection is reopened once more when the old object is
 // released, so its write is not lost from memory.
-// Trade-off: a reload rebuilds the whole collection; writes by this process also bump the
-// versions, so a collection this process wrote is reloaded once more at the next outside commit.
+// Trade-offs: a reload rebuilds the whole collection; writes by this process also bump the
+// versions, so a collection this process wrote is reloaded once more at the next outside
+// commit; the data_version read takes the store's lock, so a get() waits while another thread
+// holds it for a document's SQLite transaction (before, get() of an open collection never
+// touched the store).
 // Thread safety: every method may be called from any thread. get() of a collection not yet
 // open (or changed outside) loads it under the registry's mutex, so every other call waits for
 // that load (trade-off: simple; loads are rare).
