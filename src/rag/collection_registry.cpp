@@ -160,6 +160,31 @@ Status CollectionRegistry::drop(std::string_view name) {
     return Ok{};
 }
 
+void CollectionRegistry::note_own_write(std::string_view name) {
+    std::lock_guard lock(mutex_);
+    auto it = open_.find(name);
+    if (it == open_.end()) return;
+    Entry& e = it->second;
+    if (e.stale || !e.retired.empty()) return;
+    struct Seen {
+        int64_t data_version = 0;
+        Version version;
+    };
+    auto seen = store_->run([&](storage::SqliteDb& db) -> Result<Seen> {
+        Seen out{.data_version = db.data_version(), .version = {}};
+        storage::SqliteStatement st(db,
+                                    "SELECT c.id, COALESCE(v.version, 0) FROM rag_collections c "
+                                    "LEFT JOIN rag_versions v ON v.collection_id = c.id "
+                                    "WHERE c.name = ?");
+        st.bind(1, name);
+        if (st.step()) out.version = {.id = st.int64(0), .version = st.int64(1)};
+        return out;
+    });
+    // Another connection committed since the last check: its writes may be in the version.
+    if (!seen || seen->data_version != data_version_) return;
+    if (seen->version.id == e.version.id) e.version = seen->version;
+}
+
 uint64_t CollectionRegistry::reloads() const {
     std::lock_guard lock(mutex_);
     return reloads_;

@@ -279,6 +279,7 @@ awaitable<void> handle_rag(RequestContext& ctx, std::string_view path) {
             std::optional<Error> first_error;
             for (const auto& d : docs) {
                 auto result = (*c)->ingest(d);
+                if (result) service->note_own_write(name);
                 w.begin_object().kv("id", d.id);
                 if (result) {
                     w.kv("object", "rag.ingest")
@@ -314,6 +315,7 @@ awaitable<void> handle_rag(RequestContext& ctx, std::string_view path) {
             if (drop) {
                 auto removed = (*c)->remove(id);
                 if (!removed) return error_reply(removed.error());
+                service->note_own_write(name);
                 w.begin_object().kv("object", "rag.document.deleted").kv("id", id);
                 w.kv("deleted", true).end_object();
                 return r;

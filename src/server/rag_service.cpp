@@ -108,4 +108,9 @@ Status RagService::drop(std::string_view name) {
     return (*r)->drop(name);
 }
 
+void RagService::note_own_write(std::string_view name) {
+    auto r = registry();
+    if (r) (*r)->note_own_write(name);
+}
+
 }  // namespace switchyard

@@ -43,6 +43,8 @@ public:
     Result<std::shared_ptr<rag::Collection>> collection(std::string_view name);
     Result<std::vector<rag::CollectionInfo>> list();
     Status drop(std::string_view name);
+    // After an ingest or delete through collection(name): see CollectionRegistry.
+    void note_own_write(std::string_view name);
 
 private:
     Result<rag::CollectionRegistry*> registry();

@@ -105,10 +105,19 @@ TEST_F(RegistryReload, SeesDocumentsWrittenByAnotherConnection) {
 TEST_F(RegistryReload, OnlyTheChangedCollectionIsReopened) {
     const Collection* notes = get("notes").get();
     const Collection* other = get("other").get();
+    // This process writes to notes (and says so); another one writes to other.
+    ASSERT_TRUE(get("notes")->ingest(doc("own", "written by the gateway itself")).ok());
+    registry->note_own_write("notes");
     ASSERT_TRUE(outside("other")->ingest(doc("x", "only the other collection changes")).ok());
     EXPECT_EQ(get("notes").get(), notes);
     EXPECT_NE(get("other").get(), other);
     EXPECT_EQ(registry->reloads(), 1u);
+    // Without note_own_write the own write looks like an outside one at the next commit.
+    ASSERT_TRUE(get("notes")->ingest(doc("own2", "another write by the gateway")).ok());
+    ASSERT_TRUE(outside("other")->ingest(doc("y", "the other collection changes again")).ok());
+    EXPECT_NE(get("notes").get(), notes);
+    EXPECT_EQ(get("notes")->stats().documents, 2u);
+    EXPECT_EQ(registry->reloads(), 2u);  // other is reopened on its next get()
 }
 
 TEST_F(RegistryReload, AWriteByTheOldObjectDuringTheReloadIsNotLost) {
@@ -116,8 +125,10 @@ TEST_F(RegistryReload, AWriteByTheOldObjectDuringTheReloadIsNotLost) {
     ASSERT_TRUE(outside("notes")->ingest(doc("cli", "written outside about kestrels")).ok());
     auto fresh = get("notes");
     ASSERT_NE(fresh.get(), held.get());
-    // The in-flight request's write lands in the store, but only in the old object's memory.
+    // The in-flight request's write lands in the store, but only in the old object's memory
+    // (and noting it as an own write must not hide it).
     ASSERT_TRUE(held->ingest(doc("late", "a late write about ospreys")).ok());
+    registry->note_own_write("notes");
     EXPECT_EQ(hits(*get("notes"), "ospreys"), 0u);  // the old object is still held
     held.reset();
     fresh.reset();

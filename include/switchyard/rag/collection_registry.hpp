@@ -11,15 +11,13 @@
 // from the store (its indexes rebuilt). Callers still holding the old object keep using it;
 // if one of them was writing, the collection is reopened once more when the old object is
 // released, so its write is not lost from memory.
-// Trade-offs: a reload rebuilds the whole collection; writes by this process also bump the
-// versions, so a collection this process wrote is reloaded once more at the next outside
-// commit; the data_version read takes the store's lock, so a get() waits while another thread
-// holds it for a document's SQLite transaction (before, get() of an open collection never
-// touched the store).
-// Thread safety: every method may be called from any thread. get() of a collection not yet
-// open (or changed outside) loads it under the registry's mutex, so every other call waits for
-// that load (trade-off: simple; loads are rare).
-// Failure: results, as Collection: not_found collection_not_found, invalid_request
+// Writes by this process bump the versions too; note_own_write() after them keeps them from
+// causing a reload. Trade-offs: a reload rebuilds the whole collection; the data_version read takes
+// the store's lock, so a get() waits while another thread holds it for a document's SQLite
+// transaction (before, get() of an open collection never touched the store). Thread safety: every
+// method may be called from any thread. get() of a collection not yet open (or changed outside)
+// loads it under the registry's mutex, so every other call waits for that load (trade-off: simple;
+// loads are rare). Failure: results, as Collection: not_found collection_not_found, invalid_request
 // collection_exists / embedder_mismatch, whatever the resolver returns for an unknown
 // embedder name.
 #pragma once
@@ -62,6 +60,12 @@ public:
     Result<std::vector<CollectionInfo>> list() { return store_->collections(); }
 
     const std::shared_ptr<RagStore>& store() const { return store_; }
+
+    // After this process wrote to `name` through the object get() returned: those writes
+    // are in memory already, so the version they bumped counts as seen, and the collection is
+    // not reloaded for them at the next outside commit. Does nothing when another connection
+    // committed since the last check, or a replaced object is still in use (get() decides).
+    void note_own_write(std::string_view name);
 
     // Collections reopened because another process changed them (for tests and stats).
     uint64_t reloads() const;
