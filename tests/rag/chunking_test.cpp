@@ -17,6 +17,7 @@
 #include "switchyard/rag/chunking/sentence_chunker.hpp"
 #include "switchyard/rag/chunking/sliding_window_chunker.hpp"
 #include "switchyard/rag/chunking/structural_chunker.hpp"
+#include "switchyard/rag/chunking/text_units.hpp"
 #include "switchyard/tokens/tokenizer_registry.hpp"
 #include "switchyard/tokens/vocab_file.hpp"
 
@@ -310,6 +311,23 @@ TEST(RecursiveChunker, MatchesLangChainOnAKnownCase) {
                                         "f f f f.", "This is a", "weird", "text to", "write,",
                                         "but gotta", "test the", "splitting", "gggg", "some how.",
                                         "Bye!", "-H."}));
+}
+
+// Heading paths come from ATX headings at a line start (after at most three spaces) outside
+// fences; a '#' anywhere else does not start one.
+TEST(HeadingIndex, OnlyHeadingsAtALineStartOutsideFences) {
+    const std::string text =
+        "# Top\n\nIntro with a # in it, issue #5.\n\n    # indented four: code, not a heading\n\n"
+        "   ## Sub ##\n\nBody under sub.\n\n~~~\n# inside a fence\n~~~\n\nAfter the fence.\n\n"
+        "#hashtag is not a heading\n\nLast words.\n";
+    const HeadingIndex index(text);
+    using Path = std::vector<std::string>;
+    EXPECT_EQ(index.path_at(text.find("Intro")), Path{"Top"});
+    EXPECT_EQ(index.path_at(text.find("indented four")), Path{"Top"});
+    EXPECT_EQ(index.path_at(text.find("Body under")), (Path{"Top", "Sub"}));
+    EXPECT_EQ(index.path_at(text.find("After the fence")), (Path{"Top", "Sub"}));
+    EXPECT_EQ(index.path_at(text.find("Last words")), (Path{"Top", "Sub"}));
+    EXPECT_EQ(index.path_at(0), Path{"Top"});
 }
 
 TEST(StructuralChunker, MarkdownBlocksStayWholeAndCarryHeadingPaths) {
