@@ -644,8 +644,7 @@ void VectorIndex::search_graph(const float* query, size_t top_k, size_t ef, Chun
     if (g.cur_element_count == 0) return;
 
     // The query padded with zeros to the codes' length.
-    thread_local std::vector<float> padded_query;
-    padded_query.assign(graph.padded(), 0.0f);
+    std::vector<float> padded_query(graph.padded(), 0.0f);
     std::copy(query, query + options_.dim, padded_query.begin());
     const float* q = padded_query.data();
 
@@ -701,8 +700,7 @@ void VectorIndex::search_graph(const float* query, size_t top_k, size_t ef, Chun
     };
     // Neighbours not yet visited, gathered before any distance so that all their codes are
     // fetched from memory at once (the walk is bound by cache misses, not arithmetic).
-    thread_local std::vector<tableint> fresh;
-    fresh.resize(g.maxM0_ + 1);
+    std::vector<tableint> fresh(g.maxM0_ + 1);
     while (!candidates.empty()) {
         const auto [negative_dist, node] = candidates.top();
         if (-negative_dist > bound && top.size() >= ef) break;
@@ -742,8 +740,8 @@ void VectorIndex::search_graph(const float* query, size_t top_k, size_t ef, Chun
     const size_t rescore = std::max<size_t>(4 * top_k, 40);
     while (top.size() > rescore)
         top.pop();
-    thread_local std::vector<std::pair<uint64_t, const float*>> rows;
-    rows.clear();
+    std::vector<std::pair<uint64_t, const float*>> rows;
+    rows.reserve(top.size());
     while (!top.empty()) {
         const uint64_t label = g.getExternalLabel(top.top().second);
         top.pop();
