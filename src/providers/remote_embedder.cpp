@@ -87,14 +87,8 @@ awaitable<void> run_job(Job& job) {
 
     size_t begin = 0;
     while (begin < n) {
-        // The next batch: at most batch_size texts and max_batch_kb of text (at least one).
-        size_t end = begin;
-        size_t bytes = 0;
-        while (end < n && end - begin < static_cast<size_t>(c.batch_size) &&
-               (end == begin || bytes + job.texts[end].size() <= max_bytes)) {
-            bytes += job.texts[end].size();
-            ++end;
-        }
+        const size_t end = remote_embedding::batch_end(
+            job.texts, begin, static_cast<size_t>(c.batch_size), max_bytes);
         EmbeddingRequest request;
         request.model = model.name;
         request.encoding_format = "float";
@@ -121,9 +115,13 @@ awaitable<void> run_job(Job& job) {
                 wait_ms = policy.backoff_ms(attempt, unit(rng), retry_after, 0, INT64_MAX);
             }
             if (!wait_ms) {
-                job.error = attempt == 1
-                                ? describe(e)
-                                : fmt::format("{} (after {} attempts)", describe(e), attempt);
+                job.error = describe(e);
+                if (attempt > 1) job.error += fmt::format(" (after {} attempts)", attempt);
+                if (retryable(e) && attempt <= c.max_retries &&
+                    int64_t{e.retry_after_s} * 1000 > rc.max_retry_after_ms) {
+                    job.error += fmt::format(" (Retry-After {} s is more than {} s: not waited)",
+                                             e.retry_after_s, rc.max_retry_after_ms / 1000);
+                }
                 co_return;
             }
             timer.expires_after(std::chrono::milliseconds(*wait_ms));
@@ -209,6 +207,18 @@ std::string RemoteEmbedder::probe() {
 }
 
 namespace remote_embedding {
+
+size_t batch_end(std::span<const std::string_view> texts, size_t begin, size_t max_texts,
+                 size_t max_bytes) {
+    size_t end = begin;
+    size_t bytes = 0;
+    while (end < texts.size() && end - begin < max_texts &&
+           (end == begin || bytes + texts[end].size() <= max_bytes)) {
+        bytes += texts[end].size();
+        ++end;
+    }
+    return end;
+}
 
 std::string parse_rows(std::string_view data_json, size_t n, size_t first, size_t total_rows,
                        size_t& dim, rag::EmbeddingBatch& out) {

@@ -144,6 +144,16 @@ describe('RAG with a remote embedder', () => {
     assert.doesNotMatch(r.json.error.message, /attempts/);
     assert.equal(await embedCalls(), 1);
     await mock.clearFaults();
+
+    // A 429 asking for more than 30 s is not waited for.
+    await mock.resetStats();
+    await mock.addFault({ fault: 'status=429,retry_after=120', model: UPSTREAM, count: 1 });
+    r = await req('POST', '/v1/rag/collections/remote/query', { query: 'anything', mode: 'dense' });
+    assert.equal(r.status, 502, r.text);
+    assert.match(r.json.error.message, /HTTP 429/);
+    assert.match(r.json.error.message, /Retry-After 120 s is more than 30 s/);
+    assert.equal(await embedCalls(), 1);
+    await mock.clearFaults();
   });
 
   test('the CLI ingests with the remote embedder the config names; mixing is refused', async () => {

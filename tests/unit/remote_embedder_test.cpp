@@ -7,6 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace switchyard {
 namespace {
@@ -64,6 +67,19 @@ TEST(RemoteEmbedderRows, RefusesWhatItCannotUse) {
     EXPECT_NE(error(R"([{"index":0,"embedding":[1,"x"]}])", 1).find("not a number"),
               std::string::npos);
     EXPECT_NE(error(R"({"data":[]})", 1).find("not an array"), std::string::npos);
+}
+
+TEST(RemoteEmbedderBatches, CappedByCountAndBytesAtLeastOneText) {
+    using remote_embedding::batch_end;
+    const std::string big(3000, 'x');
+    const std::vector<std::string_view> texts = {"a", "bb", "ccc", big, "d", "e", "f"};
+    EXPECT_EQ(batch_end(texts, 0, 64, 1 << 20), 7u);  // everything fits
+    EXPECT_EQ(batch_end(texts, 0, 2, 1 << 20), 2u);   // by count
+    EXPECT_EQ(batch_end(texts, 0, 64, 6), 3u);        // a + bb + ccc = 6 bytes
+    EXPECT_EQ(batch_end(texts, 0, 64, 5), 2u);
+    EXPECT_EQ(batch_end(texts, 3, 64, 1024), 4u);  // too big for the cap: sent alone
+    EXPECT_EQ(batch_end(texts, 4, 64, 1024), 7u);
+    EXPECT_EQ(batch_end(texts, 7, 64, 1024), 7u);  // nothing left
 }
 
 TEST(RemoteEmbedder, NameIsProviderAndUpstreamModel) {

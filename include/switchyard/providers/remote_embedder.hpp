@@ -56,6 +56,11 @@ private:
 
 namespace remote_embedding {
 
+// The end of the batch that starts at texts[begin]: at most `max_texts` texts and
+// `max_bytes` bytes of text, but always at least one text (a longer one goes alone).
+size_t batch_end(std::span<const std::string_view> texts, size_t begin, size_t max_texts,
+                 size_t max_bytes);
+
 // Parses an upstream `data` array (as EmbeddingResponse::data_json holds it) of `n` rows into
 // rows [first, first + n) of `out`, by each item's `index`: every index 0..n-1 exactly once,
 // `embedding` an array of `dim` numbers (dim 0: taken
