@@ -105,6 +105,23 @@ describe('RAG with a remote embedder', () => {
     assert.ok(stats.connections <= 2, JSON.stringify(stats));
   });
 
+  test('the chat rag field retrieves with the remote embedder', async () => {
+    await mock.resetStats();
+    const r = await fetch(`${gw.base}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...admin },
+      body: JSON.stringify({ model: 'mock-gpt', messages: [{ role: 'user', content: PARAS[7] }],
+        rag: { collection: 'remote', mode: 'dense', top_k: 1 } }),
+    });
+    const json = await r.json();
+    assert.equal(r.status, 200, JSON.stringify(json));
+    assert.equal(json.rag.citations[0].document_id, 'long');
+    assert.equal((await mock.stats()).by_path['/v1/embeddings'], 1);  // the question
+    const last = await mock.lastRequest();
+    assert.equal(last.path, '/v1/chat/completions');
+    assert.ok(last.body.messages[0].content.includes(PARAS[7]), JSON.stringify(last.body));
+  });
+
   test('429 and 500 answers are retried and the ingest succeeds', async () => {
     for (const fault of ['status=429,retry_after=1', 'status=500']) {
       await mock.resetStats();
