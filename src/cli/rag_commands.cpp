@@ -75,8 +75,10 @@ std::variant<std::optional<Config>, std::string> load_rag_config(const std::stri
 
 // "glove", "hashing" (or their stored names), or with a config the remote embedder:
 // "remote", its model's name, or its stored "<provider>:<model>" name.
+// `dimension`: an existing collection's (spares the remote embedder its probe call).
 std::variant<std::shared_ptr<const rag::Embedder>, std::string> make_embedder(
-    const std::string& name, const std::optional<Config>& config = std::nullopt) {
+    const std::string& name, const std::optional<Config>& config = std::nullopt,
+    size_t dimension = 0) {
     if (name == "glove" || name == "glove-6b-100d-sif") {
         auto opened = rag::GloveEmbedder::open(rag::default_glove_path());
         if (auto* error = std::get_if<std::string>(&opened)) return *error;
@@ -90,7 +92,9 @@ std::variant<std::shared_ptr<const rag::Embedder>, std::string> make_embedder(
         const RagRemoteEmbedderConfig& remote = config->rag.remote_embedder;
         if (name == "remote" || name == remote.model ||
             name == RemoteEmbedder::name_of(remote.model_config)) {
-            auto made = std::make_shared<RemoteEmbedder>(remote);
+            RagRemoteEmbedderConfig c = remote;
+            if (c.dimensions == 0) c.dimensions = static_cast<int64_t>(dimension);
+            auto made = std::make_shared<RemoteEmbedder>(c);
             if (std::string failed = made->probe(); !failed.empty()) {
                 return "the remote embedder '" + std::string(made->name()) +
                        "' cannot start: " + failed;
@@ -179,16 +183,19 @@ int run_ingest(const IngestOptions& o) {
     }
     // Without --embedder: an existing collection's own, else the config's, else glove.
     std::string embedder_name = o.embedder;
+    size_t dimension = 0;
     if (embedder_name.empty()) {
         auto listed = store.value()->collections();
         if (listed) {
             for (const auto& info : listed.value()) {
-                if (info.name == o.collection) embedder_name = info.embedder;
+                if (info.name != o.collection) continue;
+                embedder_name = info.embedder;
+                dimension = info.dimension;
             }
         }
     }
     if (embedder_name.empty()) embedder_name = cfg ? cfg->rag.embedder : "glove";
-    auto embedder = make_embedder(embedder_name, cfg);
+    auto embedder = make_embedder(embedder_name, cfg, dimension);
     if (auto* error = std::get_if<std::string>(&embedder)) {
         std::cerr << "error: " << *error << "\n";
         return 1;
@@ -335,17 +342,20 @@ int run_query(const QueryOptions& o) {
         return 1;
     }
     std::string embedder_name = o.embedder;
+    size_t dimension = 0;
     if (embedder_name.empty()) {
         auto listed = store.value()->collections();
         if (listed) {
             for (const auto& info : listed.value()) {
-                if (info.name == o.collection) embedder_name = info.embedder;
+                if (info.name != o.collection) continue;
+                embedder_name = info.embedder;
+                dimension = info.dimension;
             }
         }
         if (embedder_name.rfind("hashing", 0) == 0) embedder_name = "hashing";
         if (embedder_name.empty()) embedder_name = "glove";
     }
-    auto embedder = make_embedder(embedder_name, cfg);
+    auto embedder = make_embedder(embedder_name, cfg, dimension);
     if (auto* error = std::get_if<std::string>(&embedder)) {
         std::cerr << "error: " << *error << "\n";
         return 1;

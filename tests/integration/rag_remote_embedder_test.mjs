@@ -183,7 +183,8 @@ describe('RAG with a remote embedder', () => {
     await mock.resetStats();
     let c = cli('ingest', file, '--collection', 'remote', '--config', gw.configFile, '-q');
     assert.equal(c.status, 0, c.stderr + c.stdout);
-    assert.ok(await embedCalls() >= 1);
+    // One chunk, one call: the dimension comes from the collection, no probe.
+    assert.equal(await embedCalls(), 1);
     // The running gateway sees it (and embeds the query with the same model).
     const r = await req('POST', '/v1/rag/collections/remote/query',
       { query: 'The command line embedded this note about gannets remotely.', mode: 'dense', top_k: 1 });
