@@ -24,6 +24,11 @@ Result<rag::CollectionRegistry*> RagService::registry() {
 }
 
 Result<std::shared_ptr<const rag::Embedder>> RagService::embedder(std::string_view name) {
+    const RagRemoteEmbedderConfig& remote = config_.remote_embedder;
+    if (!remote.model.empty() && (name == "remote" || name == remote.model ||
+                                  name == RemoteEmbedder::name_of(remote.model_config))) {
+        return remote_embedder();
+    }
     std::lock_guard lock(embedders_mu_);
     if (name.starts_with("glove")) {
         if (!glove_) {
@@ -39,24 +44,6 @@ Result<std::shared_ptr<const rag::Embedder>> RagService::embedder(std::string_vi
         if (!hashing_) hashing_ = std::make_shared<rag::HashingEmbedder>();
         return hashing_;
     }
-    const RagRemoteEmbedderConfig& remote = config_.remote_embedder;
-    if (!remote.model.empty() && (name == "remote" || name == remote.model ||
-                                  name == RemoteEmbedder::name_of(remote.model_config))) {
-        if (!remote_) {
-            // The dimension is needed before a collection can be created: learned by one call
-            // unless configured (a failed probe is not kept; the next use tries again).
-            auto made = std::make_shared<RemoteEmbedder>(remote);
-            if (std::string failed = made->probe(); !failed.empty()) {
-                return Error{.kind = ErrorKind::kUpstream,
-                             .message = fmt::format("the remote embedder '{}' cannot start: {}",
-                                                    made->name(), failed),
-                             .param = "embedder",
-                             .code = "embedding_failed"};
-            }
-            remote_ = std::move(made);
-        }
-        return remote_;
-    }
     const std::string configured = remote.model.empty()
                                        ? std::string("none configured")
                                        : fmt::format("'{}' ({}, or 'remote')", remote.model,
@@ -66,6 +53,39 @@ Result<std::shared_ptr<const rag::Embedder>> RagService::embedder(std::string_vi
                     "embedder is the model rag.remote_embedder names)",
                     name, configured),
         "embedder", "unknown_embedder");
+}
+
+Result<std::shared_ptr<const rag::Embedder>> RagService::remote_embedder() {
+    {
+        std::lock_guard lock(embedders_mu_);
+        if (remote_) return remote_;
+    }
+    // The dimension is needed before a collection can be created: configured, else the one
+    // a stored collection of this embedder has, else learned by one call. That call runs
+    // outside every lock (the registry may be waiting on this resolver); a failed probe is not
+    // kept, so the next use tries again.
+    RagRemoteEmbedderConfig c = config_.remote_embedder;
+    const std::string name = RemoteEmbedder::name_of(c.model_config);
+    if (c.dimensions == 0) {
+        if (auto r = registry()) {
+            if (auto listed = (*r)->list()) {
+                for (const auto& info : *listed) {
+                    if (info.embedder == name) c.dimensions = static_cast<int64_t>(info.dimension);
+                }
+            }
+        }
+    }
+    auto made = std::make_shared<RemoteEmbedder>(c);
+    if (std::string failed = made->probe(); !failed.empty()) {
+        return Error{
+            .kind = ErrorKind::kUpstream,
+            .message = fmt::format("the remote embedder '{}' cannot start: {}", name, failed),
+            .param = "embedder",
+            .code = "embedding_failed"};
+    }
+    std::lock_guard lock(embedders_mu_);
+    if (!remote_) remote_ = std::move(made);
+    return remote_;
 }
 
 rag::CollectionOptions RagService::collection_options() const {

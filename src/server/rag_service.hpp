@@ -49,9 +49,10 @@ public:
 private:
     Result<rag::CollectionRegistry*> registry();
     // "glove" or "hashing", or a stored embedder name starting with either; "remote", the
-    // model rag.remote_embedder names, or its "<provider>:<model>" name (the dimension probe
-    // of a first use runs under embedders_mu_).
+    // model rag.remote_embedder names, or its "<provider>:<model>" name.
     Result<std::shared_ptr<const rag::Embedder>> embedder(std::string_view name);
+    // Made on first use; its dimension configured, taken from a stored collection, or probed.
+    Result<std::shared_ptr<const rag::Embedder>> remote_embedder();
     rag::CollectionOptions collection_options() const;
 
     const RagConfig config_;

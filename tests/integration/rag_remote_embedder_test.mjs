@@ -206,10 +206,12 @@ describe('RAG with a remote embedder', () => {
   test('after a restart the collection reopens with its remote embedder', async () => {
     await gw.stop();
     gw = await start();
+    await mock.resetStats();
     const r = await req('POST', '/v1/rag/collections/remote/query',
       { query: PARAS[2], mode: 'dense', top_k: 1 });
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.data[0].text, PARAS[2]);
+    assert.equal(await embedCalls(), 1);  // the query; the dimension is the stored one
   });
 
   test('mixing embedders in one collection is refused', async () => {
