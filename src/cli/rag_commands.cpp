@@ -110,6 +110,19 @@ std::variant<std::shared_ptr<const rag::Embedder>, std::string> make_embedder(
            "rag.remote_embedder names in " + config->source + ")";
 }
 
+// The embedder named with --embedder, else the one collection `name` was stored with (and
+// the dimension the store recorded for it); an empty name when neither.
+std::pair<std::string, size_t> chosen_embedder(const std::string& named, rag::RagStore& store,
+                                               std::string_view name) {
+    if (!named.empty()) return {named, 0};
+    if (auto listed = store.collections()) {
+        for (const auto& info : listed.value()) {
+            if (info.name == name) return {info.embedder, info.dimension};
+        }
+    }
+    return {"", 0};
+}
+
 std::string format_duration(double seconds) {
     if (seconds < 60) return fmt::format("{:.0f}s", seconds);
     return fmt::format("{}m{:02}s", static_cast<int>(seconds) / 60, static_cast<int>(seconds) % 60);
@@ -182,18 +195,7 @@ int run_ingest(const IngestOptions& o) {
         return 1;
     }
     // Without --embedder: an existing collection's own, else the config's, else glove.
-    std::string embedder_name = o.embedder;
-    size_t dimension = 0;
-    if (embedder_name.empty()) {
-        auto listed = store.value()->collections();
-        if (listed) {
-            for (const auto& info : listed.value()) {
-                if (info.name != o.collection) continue;
-                embedder_name = info.embedder;
-                dimension = info.dimension;
-            }
-        }
-    }
+    auto [embedder_name, dimension] = chosen_embedder(o.embedder, *store.value(), o.collection);
     if (embedder_name.empty()) embedder_name = cfg ? cfg->rag.embedder : "glove";
     auto embedder = make_embedder(embedder_name, cfg, dimension);
     if (auto* error = std::get_if<std::string>(&embedder)) {
@@ -341,17 +343,8 @@ int run_query(const QueryOptions& o) {
         std::cerr << "error: " << store.error().message << "\n";
         return 1;
     }
-    std::string embedder_name = o.embedder;
-    size_t dimension = 0;
-    if (embedder_name.empty()) {
-        auto listed = store.value()->collections();
-        if (listed) {
-            for (const auto& info : listed.value()) {
-                if (info.name != o.collection) continue;
-                embedder_name = info.embedder;
-                dimension = info.dimension;
-            }
-        }
+    auto [embedder_name, dimension] = chosen_embedder(o.embedder, *store.value(), o.collection);
+    if (o.embedder.empty()) {
         if (embedder_name.rfind("hashing", 0) == 0) embedder_name = "hashing";
         if (embedder_name.empty()) embedder_name = "glove";
     }
