@@ -1,4 +1,4 @@
-// POST /v1/chat/completions, POST /v1/messages and POST /v1/embeddings: decode, plan the
+// POST /v1/chat/completions and POST /v1/messages: decode, plan the
 // route (an explicit model and its fallbacks, or the router's ranking for "auto" and route
 // aliases), then walk the candidates: pick a deployment its breaker admits, call it, and on
 // failure retry (backoff with full jitter, within the retry budget and the request deadline)
@@ -10,9 +10,9 @@
 
 #include <chrono>
 #include <ctime>
-#include <random>
 
 #include "accounting.hpp"
+#include "attempt.hpp"
 #include "cache_stage.hpp"
 #include "chat_stream.hpp"
 #include "rag_stage.hpp"
@@ -26,86 +26,10 @@
 namespace switchyard {
 namespace {
 
-// One upstream call on a picked deployment: counted in the in-flight gauges for its
-// lifetime, and reported to the deployment (breaker, statistics) exactly once. Lives on the
-// request's worker thread. A call that
-// ends without a verdict (the request coroutine is torn down, the client left) is reported
-// abandoned, so a half-open breaker's probe slot is never lost.
-class Attempt {
-public:
-    Attempt(Gateway& g, Deployment& d, bool probe, int worker)
-        : g_(g), d_(d), probe_(probe), worker_(worker) {
-        g_.metrics().add_model_in_flight(d_.model, 1);
-        d_.in_flight.fetch_add(1, std::memory_order_relaxed);
-    }
-    ~Attempt() {
-        g_.metrics().add_model_in_flight(d_.model, -1);
-        d_.in_flight.fetch_sub(1, std::memory_order_relaxed);
-        if (!reported_ && !breaker_done_) g_.report_abandoned(d_, probe_);
-    }
-    Attempt(const Attempt&) = delete;
-    Attempt& operator=(const Attempt&) = delete;
-
-    // Time since the attempt started, with sub-millisecond resolution: a local upstream
-    // answers in well under 1 ms, and whole milliseconds would record that as 0.
-    double elapsed_ms() const {
-        const auto d = std::chrono::steady_clock::now() - start_;
-        return std::chrono::duration<double, std::milli>(d).count();
-    }
-
-    // A stream's first event: the breaker's verdict now (frees a half-open probe slot).
-    void first_byte() {
-        breaker_done_ = true;
-        g_.report_first_byte(d_, probe_, worker_);
-    }
-    void succeeded(double ttft_ms, double total_ms, int64_t output_tokens) {
-        reported_ = true;
-        g_.report_success(d_, probe_, ttft_ms, total_ms, output_tokens, worker_, breaker_done_);
-    }
-    void failed(const Error& error, double elapsed_ms) {
-        reported_ = true;
-        // After first_byte() the probe slot is already free: count it as a plain call.
-        g_.report_failure(d_, breaker_done_ ? false : probe_, error, elapsed_ms, worker_);
-    }
-
-private:
-    Gateway& g_;
-    Deployment& d_;
-    bool probe_;
-    int worker_;
-    bool reported_ = false;
-    bool breaker_done_ = false;
-    std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-};
-
-// Uniform in [0, 1), per worker thread (backoff jitter, deployment draws).
-double unit_random() {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    return static_cast<double>(rng() >> 11) * 0x1.0p-53;
-}
-
 // What an answer cost upstream (saved by each cache hit).
 int64_t answer_cost(const ModelConfig& model, const Usage& usage) {
     return tokens::cost_nusd(usage.prompt_tokens, usage.completion_tokens,
                              model.price.input_per_1m_usd, model.price.output_per_1m_usd);
-}
-
-// What to do after a failed attempt.
-enum class Next { kAnswer, kRetrySame, kNextCandidate };
-
-Next decide(UpstreamCause cause) {
-    switch (cause) {
-        case UpstreamCause::kClientError:
-        case UpstreamCause::kContentFilter:
-        case UpstreamCause::kNone:
-            return Next::kAnswer;  // the request itself is at fault: no other model helps
-        case UpstreamCause::kContextLength:
-        case UpstreamCause::kRateLimited:
-        case UpstreamCause::kAuth:
-            return Next::kNextCandidate;  // (429 may still wait out a short Retry-After)
-        default:
-            return Next::kRetrySame;
-    }
 }
 
 // One failed attempt, for the 503 message and the x-switchyard-failures header.
@@ -119,13 +43,6 @@ std::string describe(const Error& e) {
     if (e.upstream_status > 0)
         return fmt::format("{} (HTTP {})", to_string(cause), e.upstream_status);
     return std::string(to_string(cause));
-}
-
-awaitable<void> sleep_ms(int64_t ms) {
-    auto ex = co_await net::this_coro::executor;
-    net::steady_timer timer(ex, std::chrono::milliseconds(ms));
-    beast::error_code ec;
-    co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
 }
 
 // The headers every answer of the chat pipeline carries.
@@ -617,100 +534,6 @@ awaitable<void> handle_messages(RequestContext& ctx) {
     const bool ready = co_await apply_rag(ctx, *req, ErrorStyle::kAnthropic);
     if (!ready) co_return;
     co_await run_chat(ctx, *req, ErrorStyle::kAnthropic);
-}
-
-// Embeddings fail over between the deployments of the requested model only: another model
-// would answer with vectors of another space.
-awaitable<void> handle_embeddings(RequestContext& ctx) {
-    ctx.endpoint = "embeddings";
-    auto req = parse_openai_embedding_request(ctx.request.body());
-    if (!req) {
-        co_await send_error(ctx, req.error(), ErrorStyle::kOpenAI);
-        co_return;
-    }
-    Gateway& g = ctx.gateway;
-    auto target = g.resolve(req->model);
-    if (!target) {
-        co_await send_error(ctx, target.error(), ErrorStyle::kOpenAI);
-        co_return;
-    }
-    const ModelConfig& model = *target->model;
-    ctx.model = model.name;
-    ctx.provider = model.provider_name;
-    if (auto allowed = check_model_allowed(ctx, model); !allowed) {
-        co_await send_error(ctx, allowed.error(), ErrorStyle::kOpenAI);
-        co_return;
-    }
-    RequestAccount acct(ctx, *target);
-    if (auto admitted = acct.admit_embeddings(*req); !admitted) {
-        co_await send_error(ctx, admitted.error(), ErrorStyle::kOpenAI);
-        co_return;
-    }
-    ctx.response.set_header("x-switchyard-model", model.name);
-    const auto& rc = g.config().resilience;
-    const int64_t deadline = g.steady_ms() + rc.request_deadline_ms;
-    g.retry_budget().on_request(g.steady_ms());
-    uint64_t skip = 0;
-    int attempts = 0;
-    Error last;
-    for (;;) {
-        auto pick = g.pick_deployment(target->index, skip, unit_random(), ctx.worker_index);
-        if (pick.deployment == nullptr) {
-            if (attempts == 0) {
-                last = Error{};
-                last.kind = ErrorKind::kUnavailable;
-                last.code = "circuit_open";
-                last.retry_after_s =
-                    static_cast<int>((std::max<int64_t>(pick.retry_in_ms, 1) + 999) / 1000);
-                last.message = fmt::format(
-                    "Model '{}' is unavailable: its circuit breaker is open after repeated "
-                    "upstream failures.",
-                    model.name);
-            }
-            break;
-        }
-        Deployment& d = *pick.deployment;
-        ++attempts;
-        CallContext call{ctx.http, &ctx.cancel, g.timeouts(), ctx.id};
-        std::optional<Attempt> attempt;  // reset before a backoff sleep
-        attempt.emplace(g, d, pick.probe, ctx.worker_index);
-        auto response = co_await d.provider->embed(*req, d.config, call);
-        const double ms = attempt->elapsed_ms();
-        if (response) {
-            attempt->succeeded(ms, ms, 0);
-            acct.on_usage(response->usage);
-            response->model = model.name;
-            ctx.response.set_header("x-switchyard-attempts", std::to_string(attempts));
-            std::string body = write_openai_embedding_response(*response);
-            co_await ctx.response.send(http::status::ok, "application/json", std::move(body));
-            co_return;
-        }
-        attempt->failed(response.error(), ms);
-        if (ctx.cancel.cancelled()) co_return;
-        note_upstream_failure(ctx, response.error());
-        last = std::move(response.error());
-        const UpstreamCause cause = upstream_cause(last);
-        const auto next = decide(cause);
-        if (next == Next::kAnswer || cause == UpstreamCause::kContextLength) break;
-        skip |= uint64_t{1} << pick.position;
-        if (attempts >= rc.retry.max_attempts) break;
-        // Another deployment first (a 429 or a bad key belongs to one deployment).
-        if (std::popcount(skip) < static_cast<int>(g.deployments_of(target->index).size())) {
-            if (!g.retry_budget().try_retry(g.steady_ms())) break;
-            continue;
-        }
-        if (next != Next::kRetrySame && cause != UpstreamCause::kRateLimited) break;
-        std::optional<int64_t> retry_after;
-        if (last.retry_after_s >= 0) retry_after = int64_t{last.retry_after_s} * 1000;
-        const auto wait = g.retry_policy().backoff_ms(attempts, unit_random(), retry_after,
-                                                      g.steady_ms(), deadline);
-        if (!wait || !g.retry_budget().try_retry(g.steady_ms())) break;
-        skip = 0;
-        attempt.reset();
-        co_await sleep_ms(*wait);
-    }
-    ctx.response.set_header("x-switchyard-attempts", std::to_string(attempts));
-    co_await send_error(ctx, last, ErrorStyle::kOpenAI);
 }
 
 }  // namespace switchyard
