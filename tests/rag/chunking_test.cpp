@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <memory>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -187,6 +188,29 @@ TEST(Chunking, EmptyAndWhitespaceDocumentsGiveNoChunks) {
         }
     }
     EXPECT_EQ(embedder.calls, 0);
+}
+
+// The vectorised paths (32, 16 and 8 bytes at a time) agree with a byte-by-byte reading on
+// long texts: the first invalid byte wherever it falls, and the code-point count.
+TEST(Chunking, LongTextsFindTheInvalidByteAndCountCodePoints) {
+    for (size_t at : {0, 15, 16, 31, 32, 33, 47, 63, 64, 100, 200}) {
+        std::string text(260, 'a');
+        text.replace(5, 2, "\xC3\xA9");  // a valid two-byte "é" before it
+        text.replace(at < 5 ? 8 : at, 2, "\xC3\x28");
+        EXPECT_EQ(first_invalid_utf8(text), at < 5 ? 8 : at) << "at " << at;
+    }
+    const std::string units[] = {"a", " ", "\n", "\xC3\xA9", "\xE2\x80\x94", "\xF0\x9F\x98\x80"};
+    std::mt19937 rng(3);
+    for (size_t length = 0; length < 400; length += 7) {
+        std::string text;
+        size_t code_points = 0;
+        while (text.size() < length) {
+            text += units[rng() % std::size(units)];
+            ++code_points;
+        }
+        EXPECT_EQ(count_code_points(text), code_points) << text.size() << " bytes";
+        EXPECT_EQ(first_invalid_utf8(text), text.size());
+    }
 }
 
 TEST(Chunking, InvalidUtf8IsAnErrorValueNamingTheByte) {

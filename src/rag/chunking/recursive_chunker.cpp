@@ -134,6 +134,7 @@ Result<std::vector<Chunk>> RecursiveChunker::split(const Document& document) con
     std::vector<TextSpan> spans;
     split_span(document.text, {0, document.text.size()}, spans);
     ChunkEmitter emitter(document, size_);
+    emitter.reserve(spans.size());
     for (const TextSpan& span : spans)
         emitter.emit(span);
     return emitter.take();

@@ -273,6 +273,7 @@ __attribute__((target("avx2"))) size_t continuation_bytes_avx2(const char* p, si
     return continuation;
 }
 
+// AVX2 is chosen at run time (the build targets baseline x86-64).
 const bool kHaveAvx2 = (__builtin_cpu_init(), __builtin_cpu_supports("avx2"));
 
 }  // namespace

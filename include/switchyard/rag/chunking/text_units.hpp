@@ -100,6 +100,7 @@ public:
     ChunkEmitter(const Document& document, const ChunkSize& size);
 
     void emit(TextSpan span);
+    void reserve(size_t chunks) { chunks_.reserve(chunks); }
     std::vector<Chunk> take() { return std::move(chunks_); }
 
 private:
