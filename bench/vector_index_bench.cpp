@@ -9,6 +9,9 @@
 //  - BM_VectorExact: exact flat search at 100k, for scale.
 // BM25: this repository's README.md and docs/*.md cut into paragraphs (blank lines), indexed
 // by Bm25Index; BM_Bm25Query cycles through 24 fixed questions, top 10.
+// Environment: VECTOR_BENCH_EF_CONSTRUCTION=<n> builds with another ef_construction;
+// VECTOR_BENCH_QUERY_CPU=<cpu> pins the querying thread after the build (what
+// bench/hnswlib_node_compare.mjs --query-cpu sets).
 //
 //   ninja -C build vector_index_bench && build/bench/vector_index_bench
 #include <benchmark/benchmark.h>
