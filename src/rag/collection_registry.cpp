@@ -170,14 +170,20 @@ void CollectionRegistry::note_own_write(std::string_view name) {
         int64_t data_version = 0;
         Version version;
     };
+    // The version first, then data_version: a commit by another connection between the two
+    // moves data_version, so a version that may include it is never recorded as seen.
     auto seen = store_->run([&](storage::SqliteDb& db) -> Result<Seen> {
-        Seen out{.data_version = db.data_version(), .version = {}};
-        storage::SqliteStatement st(db,
-                                    "SELECT c.id, COALESCE(v.version, 0) FROM rag_collections c "
-                                    "LEFT JOIN rag_versions v ON v.collection_id = c.id "
-                                    "WHERE c.name = ?");
-        st.bind(1, name);
-        if (st.step()) out.version = {.id = st.int64(0), .version = st.int64(1)};
+        Seen out;
+        {
+            storage::SqliteStatement st(
+                db,
+                "SELECT c.id, COALESCE(v.version, 0) FROM rag_collections c "
+                "LEFT JOIN rag_versions v ON v.collection_id = c.id "
+                "WHERE c.name = ?");
+            st.bind(1, name);
+            if (st.step()) out.version = {.id = st.int64(0), .version = st.int64(1)};
+        }
+        out.data_version = db.data_version();
         return out;
     });
     // Another connection committed since the last check: its writes may be in the version.

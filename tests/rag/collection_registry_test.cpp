@@ -3,9 +3,11 @@
 // by the registry's own objects or not at all is not, a write made by an old object while the
 // reload ran is picked up once that object is released, and a collection dropped outside is gone.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -45,6 +47,39 @@ size_t hits(const Collection& c, std::string_view text) {
     EXPECT_TRUE(found.ok());
     return found.ok() ? found->size() : 0;
 }
+
+// Runs `fn` once, when the store's connection starts a statement whose SQL contains `sql`
+// (before that statement's read transaction begins): another connection's commit "between
+// two statements".
+class BeforeStatement {
+public:
+    BeforeStatement(RagStore& store, std::string sql, std::function<void()> fn)
+        : store_(store), sql_(std::move(sql)), fn_(std::move(fn)) {
+        (void)store_.run([this](storage::SqliteDb& db) {
+            sqlite3_trace_v2(db.handle(), SQLITE_TRACE_STMT, &BeforeStatement::trace, this);
+        });
+    }
+    ~BeforeStatement() {
+        (void)store_.run(
+            [](storage::SqliteDb& db) { sqlite3_trace_v2(db.handle(), 0, nullptr, nullptr); });
+    }
+    bool fired() const { return fired_; }
+
+private:
+    static int trace(unsigned, void* self_ptr, void* stmt, void*) {
+        auto* self = static_cast<BeforeStatement*>(self_ptr);
+        const char* sql = sqlite3_sql(static_cast<sqlite3_stmt*>(stmt));
+        if (!self->fired_ && sql && std::string_view(sql).find(self->sql_) != std::string::npos) {
+            self->fired_ = true;
+            self->fn_();
+        }
+        return 0;
+    }
+    RagStore& store_;
+    std::string sql_;
+    std::function<void()> fn_;
+    bool fired_ = false;
+};
 
 class RegistryReload : public ::testing::Test {
 protected:
@@ -135,6 +170,21 @@ TEST_F(RegistryReload, AWriteByTheOldObjectDuringTheReloadIsNotLost) {
     auto now = get("notes");
     EXPECT_EQ(hits(*now, "ospreys"), 1u);
     EXPECT_EQ(hits(*now, "kestrels"), 1u);
+}
+
+TEST_F(RegistryReload, AnOutsideCommitDuringNoteOwnWriteIsStillLoaded) {
+    ASSERT_TRUE(get("notes")->ingest(doc("own", "written by the gateway about herons")).ok());
+    {
+        // The CLI commits while note_own_write reads the collection's version.
+        auto cli = outside("notes");
+        BeforeStatement between(*registry->store(), "WHERE c.name = ?", [&] {
+            ASSERT_TRUE(cli->ingest(doc("cli", "written outside about albatrosses")).ok());
+        });
+        registry->note_own_write("notes");
+        ASSERT_TRUE(between.fired());
+    }
+    EXPECT_EQ(hits(*get("notes"), "albatrosses"), 1u);
+    EXPECT_EQ(hits(*get("notes"), "herons"), 1u);
 }
 
 TEST_F(RegistryReload, ACollectionDroppedOutsideIsGone) {
