@@ -14,6 +14,7 @@
 # Usage: bench/gateway_overhead.sh [--out FILE] [--duration S] [--latency-duration S]
 #          [--warmup S] [--connections C] [--rounds N] [--pin split|none]
 #          [--seq N] [--conc LIST|none] [--skip-streams] [--quick] [--wait-quiet S]
+# SY_BENCH_EXTRA_CONFIG (env): YAML appended to the gateway's config, for A/B runs of a knob.
 # Binaries (env): SWITCHYARD_BIN (default build/switchyard), MOCK_LLM_BIN (default
 # build/tools/mock-llm/mock-llm), NGINX_BIN (nginx), WRK_BIN (wrk), NODE_BIN (node).
 # Relative defaults are taken from the repository root.
@@ -195,6 +196,12 @@ models:
     base_url: http://127.0.0.1:$MOCK_PORT/v1
     api_key_env: SY_BENCH_UPSTREAM_KEY
 EOF
+# SY_BENCH_EXTRA_CONFIG: more top-level YAML for the gateway (an A/B of a knob, e.g.
+# "ledger: {batch_rows: 1000000, flush_interval_ms: 600000}" to take the ledger writer out).
+if [[ -n "${SY_BENCH_EXTRA_CONFIG:-}" ]]; then
+  printf '%s\n' "$SY_BENCH_EXTRA_CONFIG" >>"$TMP/switchyard.yaml"
+  log "switchyard extra config: $SY_BENCH_EXTRA_CONFIG"
+fi
 log "switchyard: $SWITCHYARD_BIN"
 SY_BENCH_UPSTREAM_KEY=sk-bench "${SERVER[@]}" "$SWITCHYARD_BIN" serve --config "$TMP/switchyard.yaml" \
   --port-file "$TMP/switchyard.port" >"$TMP/switchyard.log" 2>&1 &

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -179,7 +180,16 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?
         }
         SqliteStatement& st = *insert_;
         SqliteTransaction tx(*db_);
+        // A batch of 256 rows is about 2 ms of CPU (BM_LedgerRecord: ~120k rows/s). When a
+        // worker shares this core, the scheduler lets a woken worker preempt a nice-10
+        // thread only once that thread's sleeper credit is used up, so a request arriving
+        // mid-batch could wait for much of it (the c1 p99 tail in docs/benchmarks.md).
+        // Yielding every few rows bounds that wait to tens of microseconds; with nothing
+        // else runnable a yield returns at once.
+        constexpr size_t kYieldEveryRows = 16;
+        size_t n = 0;
         for (const auto& r : batch) {
+            if (++n % kYieldEveryRows == 0) sched_yield();
             st.bind(1, r.time_ms).bind(2, r.request_id).bind(3, r.key_id).bind(4, r.key_name);
             st.bind(5, r.endpoint).bind(6, r.model).bind(7, r.provider).bind(8, r.deployment);
             st.bind(9, r.input_tokens).bind(10, r.output_tokens).bind(11, r.cost_nusd);
