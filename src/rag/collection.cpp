@@ -207,6 +207,25 @@ Result<ChunkerConfig> decode_chunking(std::string_view encoded,
     return config;
 }
 
+// BEGIN DEFERRED ... COMMIT: the statements between see one snapshot of the store (a commit
+// by another connection in between is not half-seen). Ends the transaction on every path.
+class ReadTransaction {
+public:
+    explicit ReadTransaction(storage::SqliteDb& db) : db_(db) { db_.exec("BEGIN DEFERRED"); }
+    ReadTransaction(const ReadTransaction&) = delete;
+    ReadTransaction& operator=(const ReadTransaction&) = delete;
+    ~ReadTransaction() {
+        try {
+            db_.exec("COMMIT");
+        } catch (const storage::SqliteError&) {
+            // A read-only transaction: nothing to lose.
+        }
+    }
+
+private:
+    storage::SqliteDb& db_;
+};
+
 }  // namespace
 
 std::optional<RetrievalMode> parse_retrieval_mode(std::string_view name) {
@@ -369,6 +388,9 @@ Status Collection::load() {
     std::vector<std::pair<uint64_t, ChunkEntry>> chunks;
     std::vector<float> vectors;
     auto read = store_->run([&](storage::SqliteDb& db) -> Status {
+        // Documents and chunks from one snapshot: a commit by another connection between the
+        // two SELECTs would pair old documents with new chunks.
+        ReadTransaction snapshot(db);
         storage::SqliteStatement d(db,
                                    "SELECT doc_id, source, content_hash, metadata, bytes FROM "
                                    "rag_documents WHERE collection_id = ?");

@@ -187,6 +187,25 @@ TEST_F(RegistryReload, AnOutsideCommitDuringNoteOwnWriteIsStillLoaded) {
     EXPECT_EQ(hits(*get("notes"), "herons"), 1u);
 }
 
+TEST_F(RegistryReload, AReloadReadsDocumentsAndChunksFromOneSnapshot) {
+    get("notes");
+    ASSERT_TRUE(outside("notes")->ingest(doc("a", "written outside about herons")).ok());
+    {
+        // The CLI commits a new document between the reload's document and chunk reads.
+        auto cli = outside("notes");
+        BeforeStatement between(*registry->store(), "FROM rag_chunks WHERE collection_id", [&] {
+            ASSERT_TRUE(cli->ingest(doc("b", "written outside about albatrosses")).ok());
+        });
+        auto reloaded = registry->get("notes");
+        ASSERT_TRUE(between.fired());
+        ASSERT_TRUE(reloaded.ok()) << reloaded.error().message;
+        EXPECT_EQ(reloaded.value()->stats().documents, 1u);
+    }
+    auto now = get("notes");  // the commit in between is loaded at the next get()
+    EXPECT_EQ(now->stats().documents, 2u);
+    EXPECT_EQ(hits(*now, "albatrosses"), 1u);
+}
+
 TEST_F(RegistryReload, ACollectionDroppedOutsideIsGone) {
     get("notes");
     ASSERT_TRUE(outside_store->drop_collection("notes").ok());
