@@ -8,7 +8,10 @@ namespace switchyard::rag {
 namespace {
 
 // A version per collection, bumped by every document write of any connection (a changed
-// document, a metadata update and a delete all touch rag_documents).
+// document, a metadata update and a delete all touch rag_documents) and by dropping the
+// collection. The row outlives the collection: SQLite reuses the highest row id, so a collection
+// dropped and re-created outside keeps counting up instead of repeating an (id, version) pair.
+// (Earlier versions deleted the row with the collection: that trigger is dropped.)
 constexpr std::string_view kVersionSchema = R"sql(
 CREATE TABLE IF NOT EXISTS rag_versions (
     collection_id INTEGER PRIMARY KEY,
@@ -26,9 +29,10 @@ CREATE TRIGGER IF NOT EXISTS rag_documents_version_delete AFTER DELETE ON rag_do
     INSERT INTO rag_versions (collection_id, version) VALUES (OLD.collection_id, 1)
         ON CONFLICT (collection_id) DO UPDATE SET version = version + 1;
 END;
-CREATE TRIGGER IF NOT EXISTS rag_collections_version_delete AFTER DELETE ON rag_collections
-BEGIN
-    DELETE FROM rag_versions WHERE collection_id = OLD.id;
+DROP TRIGGER IF EXISTS rag_collections_version_delete;
+CREATE TRIGGER IF NOT EXISTS rag_collections_version_drop AFTER DELETE ON rag_collections BEGIN
+    INSERT INTO rag_versions (collection_id, version) VALUES (OLD.id, 1)
+        ON CONFLICT (collection_id) DO UPDATE SET version = version + 1;
 END;
 )sql";
 

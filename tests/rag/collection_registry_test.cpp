@@ -206,6 +206,19 @@ TEST_F(RegistryReload, AReloadReadsDocumentsAndChunksFromOneSnapshot) {
     EXPECT_EQ(hits(*now, "albatrosses"), 1u);
 }
 
+TEST_F(RegistryReload, ACollectionDroppedAndRecreatedOutsideIsReopened) {
+    // "other" has the highest row id, so SQLite gives its re-creation the same id.
+    ASSERT_TRUE(outside("other")->ingest(doc("x", "the dropped collection knew herons")).ok());
+    EXPECT_EQ(hits(*get("other"), "herons"), 1u);
+    ASSERT_TRUE(outside_store->drop_collection("other").ok());
+    auto recreated = Collection::create(outside_store, "other", embedder);
+    ASSERT_TRUE(recreated.ok()) << recreated.error().message;
+    ASSERT_TRUE(recreated.value()->ingest(doc("y", "the new collection knows albatrosses")).ok());
+    auto now = get("other");
+    EXPECT_EQ(hits(*now, "albatrosses"), 1u);
+    EXPECT_EQ(hits(*now, "herons"), 0u);
+}
+
 TEST_F(RegistryReload, ACollectionDroppedOutsideIsGone) {
     get("notes");
     ASSERT_TRUE(outside_store->drop_collection("notes").ok());
