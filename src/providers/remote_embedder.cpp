@@ -98,8 +98,23 @@ awaitable<void> run_job(Job& job) {
             w.value(job.texts[i]);
         w.end_array();
 
+        // One batch's attempts and waits together end timeout_ms after it starts: a slow or
+        // throttling server holds the calling (blocking-pool) thread for at most that long.
+        const auto batch_start = std::chrono::steady_clock::now();
+        const auto elapsed_ms = [&batch_start] {
+            return std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now() - batch_start)
+                .count();
+        };
         for (int64_t attempt = 1;; ++attempt) {
-            CallContext call{job.http, nullptr, timeouts, "rag-embed"};
+            const auto left =
+                std::chrono::milliseconds(std::max<int64_t>(1, c.timeout_ms - elapsed_ms()));
+            UpstreamTimeouts attempt_timeouts = timeouts;
+            attempt_timeouts.connect = std::min(timeouts.connect, left);
+            attempt_timeouts.first_byte = std::min(timeouts.first_byte, left);
+            attempt_timeouts.between_chunks = std::min(timeouts.between_chunks, left);
+            attempt_timeouts.total = std::min(timeouts.total, left);
+            CallContext call{job.http, nullptr, attempt_timeouts, "rag-embed"};
             auto response = co_await job.provider.embed(request, model, call);
             if (response) {
                 job.error = remote_embedding::parse_rows(response->data_json, end - begin, begin, n,
@@ -112,15 +127,22 @@ awaitable<void> run_job(Job& job) {
             if (retryable(e)) {
                 std::optional<int64_t> retry_after;
                 if (e.retry_after_s >= 0) retry_after = int64_t{e.retry_after_s} * 1000;
-                wait_ms = policy.backoff_ms(attempt, unit(rng), retry_after, 0, INT64_MAX);
+                wait_ms =
+                    policy.backoff_ms(attempt, unit(rng), retry_after, elapsed_ms(), c.timeout_ms);
             }
             if (!wait_ms) {
                 job.error = describe(e);
                 if (attempt > 1) job.error += fmt::format(" (after {} attempts)", attempt);
-                if (retryable(e) && attempt <= c.max_retries &&
-                    int64_t{e.retry_after_s} * 1000 > rc.max_retry_after_ms) {
-                    job.error += fmt::format(" (Retry-After {} s is more than {} s: not waited)",
-                                             e.retry_after_s, rc.max_retry_after_ms / 1000);
+                if (retryable(e) && attempt <= c.max_retries) {
+                    if (int64_t{e.retry_after_s} * 1000 > rc.max_retry_after_ms) {
+                        job.error +=
+                            fmt::format(" (Retry-After {} s is more than {} s: not waited)",
+                                        e.retry_after_s, rc.max_retry_after_ms / 1000);
+                    } else {
+                        job.error += fmt::format(
+                            " (another attempt would end past the batch's {} ms timeout_ms)",
+                            c.timeout_ms);
+                    }
                 }
                 co_return;
             }

@@ -123,16 +123,29 @@ describe('RAG with a remote embedder', () => {
   });
 
   test('429 and 500 answers are retried and the ingest succeeds', async () => {
-    for (const fault of ['status=429,retry_after=1', 'status=500']) {
+    // [fault, failures]: one Retry-After of 1 s fits in a batch's timeout_ms (2 s), two would not.
+    for (const [fault, failures] of [['status=429,retry_after=1', 1], ['status=500', 2]]) {
       await mock.resetStats();
-      await mock.addFault({ fault, model: UPSTREAM, count: 2 });
+      await mock.addFault({ fault, model: UPSTREAM, count: failures });
       const r = await req('POST', '/v1/rag/collections/remote/documents',
         { id: `retried-${fault}`, text: `The retried document (${fault}) mentions a lighthouse.` });
       assert.equal(r.status, 201, r.text);
       assert.equal(r.json.data[0].outcome, 'added');
-      assert.equal(await embedCalls(), 3, fault);  // two failures, then the answer
+      assert.equal(await embedCalls(), failures + 1, fault);  // the failures, then the answer
       await mock.clearFaults();
     }
+  });
+
+  test('a batch\'s attempts and waits end within timeout_ms: a wait past it is not made', async () => {
+    // timeout_ms is 2000: after a first 429 asking for 2 s, the retry would end past it.
+    await mock.resetStats();
+    await mock.addFault({ fault: 'status=429,retry_after=2', model: UPSTREAM, count: 3 });
+    const r = await req('POST', '/v1/rag/collections/remote/query', { query: 'anything', mode: 'dense' });
+    assert.equal(r.status, 502, r.text);
+    assert.match(r.json.error.message, /HTTP 429/);
+    assert.match(r.json.error.message, /past the batch's 2000 ms timeout_ms/);
+    assert.equal(await embedCalls(), 1);
+    await mock.clearFaults();
   });
 
   test('a permanent failure is a clear 502 and leaves nothing half-ingested', async () => {

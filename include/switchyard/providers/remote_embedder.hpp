@@ -3,7 +3,8 @@
 // layer: the model's base_url, API key and extra headers come from its `models:` entry. Texts
 // are sent in batches (rag.remote_embedder batch_size and max_batch_kb), each batch retried on
 // 429, 5xx, timeouts and connect failures with capped exponential backoff and full jitter
-// (honouring Retry-After), at most max_retries times. Vectors come back in input order (mapped
+// (honouring Retry-After), at most max_retries times and within timeout_ms per batch
+// (attempts and waits together). Vectors come back in input order (mapped
 // by `data[i].index`), are checked (one dimension for all, finite, not zero) and L2-normalised.
 // name() is "<provider>:<upstream model>", e.g. "openai:text-embedding-3-small"; dimension()
 // is rag.remote_embedder.dimensions or, when that is 0, learned by probe() (one call).
