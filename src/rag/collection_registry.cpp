@@ -55,8 +55,12 @@ Status CollectionRegistry::check_outside_writes_locked() {
         if (!installed) return installed;
         triggers_ = true;
     }
-    auto now =
-        store_->run([](storage::SqliteDb& db) -> Result<int64_t> { return db.data_version(); });
+    // Skipped while another thread holds the store (an ingest's transaction, a reload's read
+    // can take seconds): data_version_ stays, so the next get() sees the commit.
+    auto tried =
+        store_->try_run([](storage::SqliteDb& db) -> Result<int64_t> { return db.data_version(); });
+    if (!tried) return Ok{};
+    auto& now = *tried;
     if (!now) return now.error();
     if (*now == data_version_) return Ok{};
     const bool first = data_version_ < 0;

@@ -8,8 +8,10 @@
 
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "switchyard/rag/collection.hpp"
 #include "switchyard/rag/collection_registry.hpp"
@@ -217,6 +219,29 @@ TEST_F(RegistryReload, ACollectionDroppedAndRecreatedOutsideIsReopened) {
     auto now = get("other");
     EXPECT_EQ(hits(*now, "albatrosses"), 1u);
     EXPECT_EQ(hits(*now, "herons"), 0u);
+}
+
+TEST_F(RegistryReload, GetOfAnOpenCollectionDoesNotWaitForTheStore) {
+    auto notes = get("notes");
+    std::promise<void> holding, done;
+    auto release = done.get_future().share();
+    // Another thread holds the store (a long ingest transaction); get() must not wait for it
+    // (without the skip this test never finishes).
+    std::thread holder([&] {
+        (void)registry->store()->run([&](storage::SqliteDb&) {
+            holding.set_value();
+            release.wait();
+        });
+    });
+    holding.get_future().wait();
+    auto got = registry->get("notes");
+    done.set_value();
+    holder.join();
+    ASSERT_TRUE(got.ok()) << got.error().message;
+    EXPECT_EQ(got.value().get(), notes.get());
+    // The skipped check is made at the next get().
+    ASSERT_TRUE(outside("notes")->ingest(doc("a", "written outside about herons")).ok());
+    EXPECT_EQ(hits(*get("notes"), "herons"), 1u);
 }
 
 TEST_F(RegistryReload, ACollectionDroppedOutsideIsGone) {

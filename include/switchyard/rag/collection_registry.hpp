@@ -9,17 +9,17 @@
 // reads SQLite's `PRAGMA data_version` (it moves only when another connection commits); when
 // it moved, the versions are read and each open collection whose version changed is reopened
 // from the store (its indexes rebuilt). Callers still holding the old object keep using it;
-// if one of them was writing, the collection is reopened once more when the old object is
-// released, so its write is not lost from memory.
+// if one of them was writing, the collection is reopened once more at the first get() after the
+// old object is released, so its write is not lost from memory.
 // Writes by this process bump the versions too; note_own_write() after them keeps them from
-// causing a reload. Trade-offs: a reload rebuilds the whole collection; the data_version read takes
-// the store's lock, so a get() waits while another thread holds it for a document's SQLite
-// transaction (before, get() of an open collection never touched the store). Thread safety: every
-// method may be called from any thread. get() of a collection not yet open (or changed outside)
-// loads it under the registry's mutex, so every other call waits for that load (trade-off: simple;
-// loads are rare). Failure: results, as Collection: not_found collection_not_found, invalid_request
-// collection_exists / embedder_mismatch, whatever the resolver returns for an unknown
-// embedder name.
+// causing a reload. Trade-offs: a reload rebuilds the whole collection; the data_version read is
+// skipped while another thread holds the store's lock (try_run), so get() of an open collection
+// never waits for a document's SQLite transaction; the next get() makes the check. Thread safety:
+// every method may be called from any thread. get() of a collection not yet open (or changed
+// outside) loads it under the registry's mutex, so every other call waits for that load (trade-off:
+// simple; loads are rare). Failure: results, as Collection: not_found collection_not_found,
+// invalid_request collection_exists / embedder_mismatch, whatever the resolver returns for an
+// unknown embedder name.
 #pragma once
 
 #include <functional>

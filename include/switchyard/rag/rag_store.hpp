@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -48,6 +49,23 @@ public:
         -> std::conditional_t<std::is_void_v<std::invoke_result_t<F&, storage::SqliteDb&>>, Status,
                               std::invoke_result_t<F&, storage::SqliteDb&>> {
         std::lock_guard lock(mutex_);
+        return run_held(fn);
+    }
+    // run(fn) if the store's lock is free; nullopt (fn not run) while another thread holds it.
+    template <class F>
+    auto try_run(F&& fn) -> std::optional<decltype(run(fn))> {
+        std::unique_lock lock(mutex_, std::try_to_lock);
+        if (!lock.owns_lock()) return std::nullopt;
+        return run_held(fn);
+    }
+
+    explicit RagStore(std::string path, std::unique_ptr<storage::SqliteDb> db);
+
+private:
+    template <class F>
+    auto run_held(F& fn)
+        -> std::conditional_t<std::is_void_v<std::invoke_result_t<F&, storage::SqliteDb&>>, Status,
+                              std::invoke_result_t<F&, storage::SqliteDb&>> {
         try {
             if constexpr (std::is_void_v<std::invoke_result_t<F&, storage::SqliteDb&>>) {
                 fn(*db_);
@@ -60,9 +78,6 @@ public:
         }
     }
 
-    explicit RagStore(std::string path, std::unique_ptr<storage::SqliteDb> db);
-
-private:
     std::string path_;
     std::mutex mutex_;
     std::unique_ptr<storage::SqliteDb> db_;  // guarded by mutex_
