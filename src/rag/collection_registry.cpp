@@ -1,6 +1,9 @@
 #include "switchyard/rag/collection_registry.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 namespace switchyard::rag {
@@ -51,8 +54,19 @@ CollectionRegistry::CollectionRegistry(std::shared_ptr<RagStore> store, Embedder
 
 Status CollectionRegistry::check_outside_writes_locked() {
     if (!triggers_) {
+        // A read-only file, or SQLITE_BUSY while the CLI writes: the collections still serve
+        // (without outside-write checks); the install is tried again after kRetryAfter.
+        const auto now = std::chrono::steady_clock::now();
+        if (now < triggers_retry_at_) return Ok{};
         auto installed = store_->run([](storage::SqliteDb& db) { db.exec(kVersionSchema); });
-        if (!installed) return installed;
+        if (!installed) {
+            triggers_retry_at_ = now + kRetryAfter;
+            spdlog::warn(
+                "rag: cannot install the version triggers (outside writes not seen "
+                "until they are): {}",
+                installed.error().message);
+            return Ok{};
+        }
         triggers_ = true;
     }
     // Skipped while another thread holds the store (an ingest's transaction, a reload's read
@@ -110,8 +124,18 @@ Result<std::shared_ptr<Collection>> CollectionRegistry::get(std::string_view nam
         std::erase_if(e.retired, [](const auto& c) { return c.use_count() == 1; });
         const bool released = e.retired.size() != before;
         if (!reload && !released) return e.collection;
+        // A failed reload is tried again after kRetryAfter, not at every request; meanwhile the
+        // open object serves.
+        const auto now = std::chrono::steady_clock::now();
+        if (now < e.retry_at) return e.collection;
+        auto failed = [&](const Error& error) -> Result<std::shared_ptr<Collection>> {
+            e.retry_at = now + kRetryAfter;
+            spdlog::warn("rag: reopening collection '{}' failed (serving the open one): {}", name,
+                         error.message);
+            return e.collection;
+        };
         auto stored = stored_locked();
-        if (!stored) return stored.error();
+        if (!stored) return failed(stored.error());
         auto found = stored->find(name);
         if (found == stored->end()) {
             open_.erase(it);
@@ -120,7 +144,7 @@ Result<std::shared_ptr<Collection>> CollectionRegistry::get(std::string_view nam
         if (!reload && found->second.version == e.version) return e.collection;
         // Reopen: the version is read before the load, so a commit during it is seen again.
         auto opened = open_locked(name, found->second);
-        if (!opened) return opened.error();
+        if (!opened) return failed(opened.error());
         ++reloads_;
         std::shared_ptr<Collection> old = std::exchange(e.collection, opened.value());
         if (old.use_count() > 1) e.retired.push_back(std::move(old));
@@ -137,7 +161,8 @@ Result<std::shared_ptr<Collection>> CollectionRegistry::get(std::string_view nam
     open_.insert_or_assign(std::string(name), Entry{.collection = opened.value(),
                                                     .version = found->second.version,
                                                     .stale = false,
-                                                    .retired = {}});
+                                                    .retired = {},
+                                                    .retry_at = {}});
     return opened;
 }
 
@@ -154,9 +179,11 @@ Result<std::shared_ptr<Collection>> CollectionRegistry::create(std::string_view 
     if (!stored) return stored.error();
     Version version;
     if (auto found = stored->find(name); found != stored->end()) version = found->second.version;
-    open_.insert_or_assign(
-        std::string(name),
-        Entry{.collection = created.value(), .version = version, .stale = false, .retired = {}});
+    open_.insert_or_assign(std::string(name), Entry{.collection = created.value(),
+                                                    .version = version,
+                                                    .stale = false,
+                                                    .retired = {},
+                                                    .retry_at = {}});
     return created;
 }
 

@@ -89,6 +89,8 @@ protected:
         registry = std::make_unique<CollectionRegistry>(
             RagStore::open(file.path).value(),
             [this](std::string_view) -> Result<std::shared_ptr<const Embedder>> {
+                ++resolves;
+                if (resolver_fails) return Error::internal("the embedder is unavailable");
                 return embedder;
             });
         ASSERT_TRUE(registry->create("notes", "hashing").ok());
@@ -111,6 +113,8 @@ protected:
     std::shared_ptr<const Embedder> embedder = std::make_shared<HashingEmbedder>();
     std::unique_ptr<CollectionRegistry> registry;
     std::shared_ptr<RagStore> outside_store;
+    bool resolver_fails = false;
+    int resolves = 0;
 };
 
 TEST_F(RegistryReload, SeesDocumentsWrittenByAnotherConnection) {
@@ -242,6 +246,23 @@ TEST_F(RegistryReload, GetOfAnOpenCollectionDoesNotWaitForTheStore) {
     // The skipped check is made at the next get().
     ASSERT_TRUE(outside("notes")->ingest(doc("a", "written outside about herons")).ok());
     EXPECT_EQ(hits(*get("notes"), "herons"), 1u);
+}
+
+TEST_F(RegistryReload, AFailedReloadKeepsServingTheOpenCollectionAndIsNotRetriedAtOnce) {
+    ASSERT_TRUE(get("notes")->ingest(doc("own", "written by the gateway about herons")).ok());
+    auto notes = get("notes");
+    ASSERT_TRUE(outside("notes")->ingest(doc("cli", "written outside about albatrosses")).ok());
+    resolver_fails = true;
+    const int before = resolves;
+    auto first = registry->get("notes");
+    ASSERT_TRUE(first.ok()) << first.error().message;
+    EXPECT_EQ(first.value().get(), notes.get());
+    EXPECT_EQ(hits(*first.value(), "herons"), 1u);
+    EXPECT_EQ(resolves, before + 1);
+    auto second = registry->get("notes");  // not another full reload per request
+    ASSERT_TRUE(second.ok());
+    EXPECT_EQ(resolves, before + 1);
+    EXPECT_EQ(registry->reloads(), 0u);
 }
 
 TEST_F(RegistryReload, ACollectionDroppedOutsideIsGone) {

@@ -17,11 +17,14 @@
 // never waits for a document's SQLite transaction; the next get() makes the check. Thread safety:
 // every method may be called from any thread. get() of a collection not yet open (or changed
 // outside) loads it under the registry's mutex, so every other call waits for that load (trade-off:
-// simple; loads are rare). Failure: results, as Collection: not_found collection_not_found,
-// invalid_request collection_exists / embedder_mismatch, whatever the resolver returns for an
-// unknown embedder name.
+// simple; a reload happens once per outside commit to that collection). Failure: results, as
+// Collection: not_found collection_not_found, invalid_request collection_exists /
+// embedder_mismatch, whatever the resolver returns for an unknown embedder name. A failed reload
+// of an open collection (or trigger install) is logged, the open object keeps serving, and it is
+// tried again after kRetryAfter.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -89,7 +92,11 @@ private:
         // Objects this one replaced while callers still held them; when they are released,
         // the version is compared again (a write one made during the reload is picked up).
         std::vector<std::shared_ptr<Collection>> retired;
+        // After a failed reload: no new try before this (the open object serves meanwhile).
+        std::chrono::steady_clock::time_point retry_at{};
     };
+    // How long a failed reload or trigger install waits before it is tried again.
+    static constexpr std::chrono::seconds kRetryAfter{5};
 
     // Marks entries stale when another connection committed; installs the version triggers
     // on first use (requires mutex_).
@@ -105,7 +112,8 @@ private:
     std::map<std::string, Entry, std::less<>> open_;  // guarded by mutex_
     int64_t data_version_ = -1;                       // guarded by mutex_; -1: not read yet
     bool triggers_ = false;                           // guarded by mutex_
-    uint64_t reloads_ = 0;                            // guarded by mutex_
+    std::chrono::steady_clock::time_point triggers_retry_at_{};  // guarded by mutex_
+    uint64_t reloads_ = 0;                                       // guarded by mutex_
 };
 
 }  // namespace switchyard::rag
