@@ -82,18 +82,31 @@ size_t decode_entity(std::string_view html, size_t i, std::string& out) {
     return 0;
 }
 
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
 bool is_block_tag(std::string_view html, size_t name_at, std::string_view tag) {
     static constexpr std::array<std::string_view, 24> kBlocks = {
-        "p",  "/p",  "br",  "div", "/div", "li",  "tr",  "h1",  "h2",   "h3",    "h4",     "h5",
-        "h6", "/h1", "/h2", "/h3", "/h4",  "/h5", "/h6", "pre", "/pre", "table", "/table", "hr"};
+        "p",  "br", "div",     "li",      "tr",     "td",     "th",         "h1",
+        "h2", "h3", "h4",      "h5",      "h6",     "pre",    "table",      "hr",
+        "ul", "ol", "section", "article", "header", "footer", "blockquote", "dd"};
+    const size_t slash = !tag.empty() && tag.front() == '/' ? 1 : 0;
     for (std::string_view block : kBlocks) {
-        if (tag.size() >= block.size() && starts_with_lower(html, name_at, block) &&
-            (tag.size() == block.size() || tag[block.size()] == ' ' || tag[block.size()] == '/' ||
-             tag[block.size()] == '\t' || tag[block.size()] == '\n')) {
+        const size_t n = slash + block.size();
+        if (tag.size() >= n && starts_with_lower(html, name_at + slash, block) &&
+            (tag.size() == n || tag[n] == '/' || is_space(tag[n]))) {
             return true;
         }
     }
     return false;
+}
+
+// '<' starts markup only before a letter, '/', '!' or '?' (as in HTML): "a < b" is text.
+bool starts_markup(std::string_view html, size_t i) {
+    if (i + 1 >= html.size()) return false;
+    const char c = html[i + 1];
+    return std::isalpha(static_cast<unsigned char>(c)) || c == '/' || c == '!' || c == '?';
 }
 
 }  // namespace
@@ -104,9 +117,10 @@ std::string html_to_text(std::string_view html) {
     size_t i = 0;
     while (i < html.size()) {
         const char c = html[i];
-        if (c == '<') {
+        if (c == '<' && starts_markup(html, i)) {
             if (html.substr(i, 4) == "<!--") {
-                const size_t end = html.find("-->", i + 4);
+                // From i + 2: "<!-->" and "<!--->" are empty comments.
+                const size_t end = html.find("-->", i + 2);
                 i = end == std::string_view::npos ? html.size() : end + 3;
                 continue;
             }
@@ -114,8 +128,8 @@ std::string html_to_text(std::string_view html) {
             for (std::string_view skip : {"script", "style", "noscript", "template"}) {
                 const size_t after = i + 1 + skip.size();
                 if (starts_with_lower(html, i + 1, skip) &&
-                    (after >= html.size() || html[after] == '>' || html[after] == ' ' ||
-                     html[after] == '\t' || html[after] == '\n' || html[after] == '/')) {
+                    (after >= html.size() || html[after] == '>' || html[after] == '/' ||
+                     is_space(html[after]))) {
                     // Everything up to the closing tag (or the end, if it never closes).
                     const std::string close = "</" + std::string(skip);
                     size_t end = after;

@@ -40,9 +40,25 @@ TEST(HtmlText, BlockTagsBreakLinesButBlankRunsCollapse) {
 TEST(HtmlText, UnclosedScriptAndTagsEndTheText) {
     EXPECT_EQ(html_to_text("before<script>never closed"), "before");
     EXPECT_EQ(html_to_text("before<a href='x'"), "before");
+    EXPECT_EQ(html_to_text("x<script\r\ntype='module'>let a = 1;</script>y"), "xy");
     EXPECT_EQ(html_to_text(""), "");
     // A tag whose name only starts like script is an ordinary tag.
     EXPECT_EQ(html_to_text("<scripted>kept</scripted>"), "kept");
+}
+
+TEST(HtmlText, ALessThanSignBeforeNoTagNameIsText) {
+    EXPECT_EQ(html_to_text("<p>if a < b and b <= c then a <3 c</p>"),
+              "\nif a < b and b <= c then a <3 c\n");
+    EXPECT_EQ(html_to_text("ends with <"), "ends with <");
+}
+
+TEST(HtmlText, EmptyCommentsHideNothing) {
+    EXPECT_EQ(html_to_text("a<!-->b<!--->c<!-- x -->d"), "abcd");
+}
+
+TEST(HtmlText, CellsAndListsAreSeparated) {
+    EXPECT_EQ(html_to_text("<table><tr><td>a</td><td>b</td></tr></table>"), "\n\na\n\nb\n\n");
+    EXPECT_EQ(html_to_text("<ul><li>one</li></ul><blockquote>q</blockquote>"), "\n\none\n\nq\n");
 }
 
 TEST(HtmlText, RecognisesHtmlByNameAndContentType) {
