@@ -28,6 +28,21 @@ Error upstream_malformed(std::string message) {
     return e;
 }
 
+int parse_retry_after_s(std::string_view value) {
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+        value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+        value.remove_suffix(1);
+    if (value.empty()) return -1;
+    int64_t s = -1;
+    auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), s);
+    if (ec != std::errc() || p != value.data() + value.size() || value.front() == '-' || s < 0 ||
+        s > kRetryAfterTooLongS) {
+        return kRetryAfterTooLongS;
+    }
+    return static_cast<int>(s);
+}
+
 awaitable<Error> read_upstream_error(HttpExchange& ex, const ModelConfig& model,
                                      const CallContext& ctx, ErrorParser parse) {
     const int status = ex.status();
@@ -36,13 +51,8 @@ awaitable<Error> read_upstream_error(HttpExchange& ex, const ModelConfig& model,
     if (body) text = std::move(body).value();
     Error e = parse(status, text);
     e.upstream_status = status;
-    const auto retry_after = ex.header(http::field::retry_after);
-    if (!retry_after.empty()) {
-        int s = -1;
-        auto [p, ec] =
-            std::from_chars(retry_after.data(), retry_after.data() + retry_after.size(), s);
-        if (ec == std::errc() && s >= 0) e.retry_after_s = s;
-    }
+    if (const int s = parse_retry_after_s(ex.header(http::field::retry_after)); s >= 0)
+        e.retry_after_s = s;
     // The provider's original error is kept in the log (first 2 KiB).
     spdlog::warn("request {}: model {} provider {} answered HTTP {}: {}", ctx.request_id,
                  model.name, model.provider_name, status, std::string_view(text).substr(0, 2048));

@@ -29,6 +29,12 @@ Error with_model(Error error, const ModelConfig& model);
 // A kUpstream Error for an answer the gateway cannot use.
 Error upstream_malformed(std::string message);
 
+// Retry-After in seconds: the whole (trimmed) value must be digits. A value past a day, an
+// HTTP-date or anything else unparseable counts as "too long" (kRetryAfterTooLongS): callers
+// fail over or fail rather than retry at once. -1 for an empty value (none sent).
+inline constexpr int kRetryAfterTooLongS = 86'400;
+int parse_retry_after_s(std::string_view value);
+
 // Reads an error response's body (bounded), maps it with `parse`, logs the original, and
 // forwards Retry-After.
 awaitable<Error> read_upstream_error(HttpExchange& ex, const ModelConfig& model,
