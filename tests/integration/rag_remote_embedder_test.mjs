@@ -150,7 +150,9 @@ describe('RAG with a remote embedder', () => {
 
   test('a permanent failure is a clear 502 and leaves nothing half-ingested', async () => {
     await mock.resetStats();
+    // The first batch (4 of the 11 chunks) is answered; the second fails for good.
     await mock.addFault({ fault: 'status=503', model: UPSTREAM, count: 50 });
+    await mock.addFault({ fault: 'status=200', model: UPSTREAM, count: 1 });
     let r = await req('POST', '/v1/rag/collections/remote/documents',
       { id: 'doomed', text: LONG.replace(/Paragraph/g, 'Section') });
     assert.equal(r.status, 502, r.text);
@@ -158,7 +160,7 @@ describe('RAG with a remote embedder', () => {
     assert.match(r.json.error.message, /openai:embed-upstream/);
     assert.match(r.json.error.message, /HTTP 503/);
     assert.match(r.json.error.message, /after 3 attempts/);  // max_retries: 2
-    assert.equal(await embedCalls(), 3);
+    assert.equal(await embedCalls(), 4);  // one answered batch, then three failed attempts
     await mock.clearFaults();
     r = await req('GET', '/v1/rag/collections/remote/documents/doomed');
     assert.equal(r.status, 404, r.text);
