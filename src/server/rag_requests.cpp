@@ -84,7 +84,12 @@ static Result<rag::Metadata> parse_metadata(simdjson::dom::element v, std::strin
     return m;
 }
 
-Result<rag::Document> parse_document(simdjson::dom::element v) {
+rag::Document to_text(ParsedDocument&& parsed) {
+    if (parsed.html) parsed.doc.text = rag::html_to_text(parsed.doc.text);
+    return std::move(parsed.doc);
+}
+
+Result<ParsedDocument> parse_document(simdjson::dom::element v) {
     simdjson::dom::object obj;
     if (v.get(obj) != simdjson::SUCCESS) {
         return Error::invalid_request("a document must be an object {id, text, source, metadata}");
@@ -127,8 +132,7 @@ Result<rag::Document> parse_document(simdjson::dom::element v) {
     }
     if (d.id.empty()) return Error::invalid_request("a document needs an id", "id");
     if (!has_text) return Error::invalid_request("a document needs its text", "text");
-    if (html) d.text = rag::html_to_text(d.text);
-    return d;
+    return ParsedDocument{.doc = std::move(d), .html = html};
 }
 
 namespace {
@@ -157,8 +161,8 @@ std::string_view part_content_type(std::string_view head) {
 
 // multipart/form-data: each part with a filename is a document (its id the filename, or
 // the `id` field when one file is sent); a `metadata` field (JSON object) applies to all.
-Result<std::vector<rag::Document>> parse_multipart(std::string_view content_type,
-                                                   std::string_view body) {
+Result<std::vector<ParsedDocument>> parse_multipart(std::string_view content_type,
+                                                    std::string_view body) {
     const size_t b = content_type.find("boundary=");
     if (b == std::string_view::npos) {
         return Error::invalid_request("multipart/form-data needs a boundary");
@@ -174,7 +178,7 @@ Result<std::vector<rag::Document>> parse_multipart(std::string_view content_type
         return Error::invalid_request("multipart/form-data boundary is empty or too long");
     }
     const std::string delim = "--" + std::string(boundary);
-    std::vector<rag::Document> docs;
+    std::vector<ParsedDocument> docs;
     std::string id_field;
     rag::Metadata metadata;
     size_t pos = body.find(delim);
@@ -212,16 +216,13 @@ Result<std::vector<rag::Document>> parse_multipart(std::string_view content_type
         const auto name = attribute("name");
         const auto filename = attribute("filename");
         if (filename) {
-            rag::Document d;
-            d.id = *filename;
-            d.source = *filename;
+            ParsedDocument d;
+            d.doc.id = *filename;
+            d.doc.source = *filename;
+            d.doc.text = std::string(data);
             // HTML (by the part's content type or the file name) is stored as its text.
-            if (rag::is_html_content_type(part_content_type(head)) ||
-                rag::is_html_name(*filename)) {
-                d.text = rag::html_to_text(data);
-            } else {
-                d.text = std::string(data);
-            }
+            d.html =
+                rag::is_html_content_type(part_content_type(head)) || rag::is_html_name(*filename);
             docs.push_back(std::move(d));
         } else if (name && *name == "id") {
             id_field = std::string(data);
@@ -246,10 +247,10 @@ Result<std::vector<rag::Document>> parse_multipart(std::string_view content_type
         if (docs.size() != 1) {
             return Error::invalid_request("the id field goes with exactly one file", "id");
         }
-        docs[0].id = id_field;
+        docs[0].doc.id = id_field;
     }
     for (auto& d : docs)
-        d.metadata = metadata;
+        d.doc.metadata = metadata;
     return docs;
 }
 

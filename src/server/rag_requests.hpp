@@ -38,11 +38,19 @@ Result<rag::QueryRequest> parse_query(std::string_view body);
 Result<RagCreateOptions> parse_create(std::string_view body);
 // One document {id, text, source, metadata, content_type}; content_type text/html (or
 // application/xhtml+xml) stores the page's text (rag/html_text.hpp), other text/* as is.
-Result<rag::Document> parse_document(simdjson::dom::element v);
+// The text of an HTML document is kept raw (`html` set): html_to_text() runs in the blocking
+// work, never on an io thread (to_text()).
+struct ParsedDocument {
+    rag::Document doc;
+    bool html = false;
+};
+// The document to ingest: HTML converted to its text.
+rag::Document to_text(ParsedDocument&& parsed);
+Result<ParsedDocument> parse_document(simdjson::dom::element v);
 // multipart/form-data: each part with a filename is a document (its id the filename, or the
 // `id` field when one file is sent); a `metadata` field (a JSON object) applies to all. A part
 // sent as text/html, or a file named *.html / *.htm, is stored as the page's text.
-Result<std::vector<rag::Document>> parse_multipart(std::string_view content_type,
-                                                   std::string_view body);
+Result<std::vector<ParsedDocument>> parse_multipart(std::string_view content_type,
+                                                    std::string_view body);
 
 }  // namespace switchyard

@@ -222,7 +222,7 @@ awaitable<void> handle_rag(RequestContext& ctx, std::string_view path) {
         reply = co_await run_blocking(gw, std::move(work));
     } else if (p.document.empty()) {
         // Add or re-ingest: JSON {id, text, ...} or {documents: [...]}, or multipart files.
-        std::vector<rag::Document> docs;
+        std::vector<ParsedDocument> docs;
         const std::string_view type = ctx.request[http::field::content_type];
         if (type.starts_with("multipart/form-data")) {
             auto parts = parse_multipart(type, body);
@@ -270,14 +270,15 @@ awaitable<void> handle_rag(RequestContext& ctx, std::string_view path) {
         }
         // Each document is ingested atomically on its own; the answer lists every outcome
         // (201 when all succeeded, else the first error's status with the per-document list).
-        auto work = [service, name = p.collection, docs = std::move(docs)] {
+        auto work = [service, name = p.collection, docs = std::move(docs)]() mutable {
             auto c = service->collection(name);
             if (!c) return error_reply(c.error());
             Reply r{http::status::created, {}};
             JsonWriter w(r.body);
             w.begin_object().kv("object", "list").key("data").begin_array();
             std::optional<Error> first_error;
-            for (const auto& d : docs) {
+            for (auto& parsed : docs) {
+                const rag::Document d = to_text(std::move(parsed));  // HTML off the io thread
                 auto result = (*c)->ingest(d);
                 if (result) service->note_own_write(name);
                 w.begin_object().kv("id", d.id);
