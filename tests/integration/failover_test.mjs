@@ -195,8 +195,13 @@ describe('routing and failover', () => {
     assert.ok(resolved.resolved_at, JSON.stringify(resolved));
     assert.ok(resolved.duration_ms >= 0);
     assert.ok(inc.stats.resolved >= 1);
-    // ... and both lines are in the JSONL file.
-    const lines = fs.readFileSync(path.join(gw.dir, 'incidents.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    // ... and both lines are in the JSONL file (appended off the request path: wait, bounded).
+    const read = () => fs.readFileSync(path.join(gw.dir, 'incidents.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    let lines = read();
+    for (let i = 0; i < 100 && !lines.some((l) => l.id === outage.id && l.event === 'resolved'); ++i) {
+      await sleep(20);
+      lines = read();
+    }
     assert.ok(lines.some((l) => l.id === outage.id && l.event === 'open'));
     assert.ok(lines.some((l) => l.id === outage.id && l.event === 'resolved'));
   });
