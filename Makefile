@@ -26,10 +26,10 @@ bench: build
 	bash bench/gateway_overhead.sh
 
 format:
-	find include src tools tests bench -name '*.hpp' -o -name '*.cpp' | xargs clang-format -i
+	find include src tools tests bench -name node_modules -prune -o \( -name '*.hpp' -o -name '*.cpp' \) -print | xargs clang-format -i
 
 format-check:
-	find include src tools tests bench -name '*.hpp' -o -name '*.cpp' | xargs clang-format --dry-run --Werror
+	find include src tools tests bench -name node_modules -prune -o \( -name '*.hpp' -o -name '*.cpp' \) -print | xargs clang-format --dry-run --Werror
 
 clean:
 	rm -rf $(BUILD_DIR)
