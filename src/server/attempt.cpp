@@ -1,5 +1,8 @@
 #include "attempt.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <random>
 
 namespace switchyard {
@@ -23,6 +26,18 @@ Next decide(UpstreamCause cause) {
         default:
             return Next::kRetrySame;
     }
+}
+
+Error circuit_open_error(std::string_view model, int64_t retry_in_ms) {
+    Error e;
+    e.kind = ErrorKind::kUnavailable;
+    e.code = "circuit_open";
+    e.retry_after_s = static_cast<int>((std::max<int64_t>(retry_in_ms, 1) + 999) / 1000);
+    e.message = fmt::format(
+        "Model '{}' is unavailable: its circuit breaker is open after repeated upstream "
+        "failures; the next probe goes in {} ms.",
+        model, retry_in_ms);
+    return e;
 }
 
 awaitable<void> sleep_ms(int64_t ms) {

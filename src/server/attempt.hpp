@@ -70,6 +70,10 @@ double unit_random();
 enum class Next { kAnswer, kRetrySame, kNextCandidate };
 Next decide(UpstreamCause cause);
 
+// The error for a model whose every deployment's breaker is open; the next probe goes in
+// `retry_in_ms` (the Retry-After, rounded up to a second).
+Error circuit_open_error(std::string_view model, int64_t retry_in_ms);
+
 // Waits `ms` on the calling coroutine's executor (a backoff; cancellation is not awaited).
 awaitable<void> sleep_ms(int64_t ms);
 

@@ -278,17 +278,7 @@ awaitable<void> run_chat(RequestContext& ctx, ChatRequest& req, ErrorStyle style
                 if (pick.retry_in_ms >= 0) {
                     failures.push_back({model.name, "circuit open"});
                     last_cause = "circuit_open";
-                    if (!tried_model) {
-                        last = Error{};
-                        last.kind = ErrorKind::kUnavailable;
-                        last.code = "circuit_open";
-                        last.retry_after_s =
-                            static_cast<int>((std::max<int64_t>(pick.retry_in_ms, 1) + 999) / 1000);
-                        last.message = fmt::format(
-                            "Model '{}' is unavailable: its circuit breaker is open after "
-                            "repeated upstream failures; the next probe goes in {} ms.",
-                            model.name, pick.retry_in_ms);
-                    }
+                    if (!tried_model) last = circuit_open_error(model.name, pick.retry_in_ms);
                     tried_model = true;
                 }
                 break;

@@ -48,17 +48,7 @@ awaitable<void> handle_embeddings(RequestContext& ctx) {
     for (;;) {
         auto pick = g.pick_deployment(target->index, skip, unit_random(), ctx.worker_index);
         if (pick.deployment == nullptr) {
-            if (attempts == 0) {
-                last = Error{};
-                last.kind = ErrorKind::kUnavailable;
-                last.code = "circuit_open";
-                last.retry_after_s =
-                    static_cast<int>((std::max<int64_t>(pick.retry_in_ms, 1) + 999) / 1000);
-                last.message = fmt::format(
-                    "Model '{}' is unavailable: its circuit breaker is open after repeated "
-                    "upstream failures.",
-                    model.name);
-            }
+            if (attempts == 0) last = circuit_open_error(model.name, pick.retry_in_ms);
             break;
         }
         Deployment& d = *pick.deployment;
